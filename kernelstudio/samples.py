@@ -1,0 +1,29 @@
+"""The sample images shipped in ``resources/``, used when no image is given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
+"""Folder holding the sample images and the application icon."""
+
+SAMPLE_IMAGES: dict[str, str] = {
+    "coffee": "coffee.png",
+    "astronaut": "astronaut.png",
+}
+"""File names of the sample images, by short name; the first is the default."""
+
+DEFAULT_SAMPLE = next(iter(SAMPLE_IMAGES))
+
+
+def sample_image_path(name: str = DEFAULT_SAMPLE) -> Path:
+    """Return the path of the sample image called `name`.
+
+    Raises
+    ------
+    KeyError
+        If there is no sample of that name.
+    """
+    if name not in SAMPLE_IMAGES:
+        raise KeyError(f"no sample image {name!r}; choose one of: {', '.join(SAMPLE_IMAGES)}")
+    return RESOURCES_DIR / SAMPLE_IMAGES[name]

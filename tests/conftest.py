@@ -1,0 +1,5 @@
+"""Test-wide settings: Qt draws offscreen, so the suite needs no screen."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
