@@ -1,0 +1,291 @@
+"""The convolution engine against independent oracles: scipy.ndimage, OpenCV, a slow loop."""
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import ndimage
+
+from kernelstudio.convolution import BORDERS, check_kernel, convolve
+
+SAME_SIZE_BORDERS = [border for border in BORDERS if border != "valid"]
+OPENCV_BORDERS = {
+    "constant": cv2.BORDER_CONSTANT,
+    "nearest": cv2.BORDER_REPLICATE,
+    "reflect": cv2.BORDER_REFLECT,
+    "mirror": cv2.BORDER_REFLECT_101,
+}
+KERNEL_SHAPES = [(1, 1), (3, 3), (1, 7), (5, 3), (7, 7), (3, 9)]
+
+
+def scipy_oracle(image, weights, border, flip=False):
+    """scipy.ndimage per channel, in float64."""
+    operation = ndimage.convolve if flip else ndimage.correlate
+    pixels = np.asarray(image, dtype=np.float64)
+    if pixels.ndim == 2:
+        return operation(pixels, weights, mode=border, cval=0.0)
+    channels = [operation(pixels[..., c], weights, mode=border, cval=0.0) for c in range(3)]
+    return np.stack(channels, axis=-1)
+
+
+def tutorial_loop(image, weights):
+    """The seed tutorial's double loop: 'valid' output of (N-f+1)×(M-g+1)."""
+    rows = image.shape[0] - weights.shape[0] + 1
+    columns = image.shape[1] - weights.shape[1] + 1
+    output = np.zeros((rows, columns))
+    for i in range(rows):
+        for j in range(columns):
+            patch = image[i : i + weights.shape[0], j : j + weights.shape[1]]
+            output[i, j] = (patch * weights).sum()
+    return output
+
+
+def tolerance(image, weights):
+    return 2e-6 * np.abs(weights).sum() * max(1.0, float(np.abs(image).max()))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261125)
+
+
+@pytest.mark.parametrize("border", SAME_SIZE_BORDERS)
+@pytest.mark.parametrize("kernel_shape", KERNEL_SHAPES)
+@pytest.mark.parametrize("image_shape", [(13, 17), (9, 11, 3), (1, 6), (4, 1, 3)])
+@pytest.mark.parametrize("flip", [False, True])
+def test_matches_scipy(rng, border, kernel_shape, image_shape, flip):
+    image = rng.integers(0, 256, size=image_shape).astype(np.uint8)
+    weights = rng.normal(size=kernel_shape)
+    result = convolve(image, weights, border=border, flip=flip)
+    expected = scipy_oracle(image, weights, border, flip)
+    assert result.dtype == np.float32
+    assert result.shape == image.shape
+    np.testing.assert_allclose(result, expected, atol=tolerance(image, weights))
+
+
+@pytest.mark.parametrize("border", list(OPENCV_BORDERS))
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (5, 5), (1, 5), (7, 3)])
+def test_matches_opencv_filter2d(rng, border, kernel_shape):
+    image = rng.random((31, 23, 3), dtype=np.float32) * 255
+    weights = rng.normal(size=kernel_shape)
+    expected = cv2.filter2D(image, cv2.CV_32F, weights, borderType=OPENCV_BORDERS[border])
+    result = convolve(image, weights, border=border)
+    np.testing.assert_allclose(result, expected, atol=tolerance(image, weights))
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        np.array([[1 / 16, 1 / 8, 1 / 16], [1 / 8, 1 / 4, 1 / 8], [1 / 16, 1 / 8, 1 / 16]]),
+        np.array([[1, 0, -1]] * 3, dtype=float),
+        np.array([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], dtype=float),
+        np.arange(15, dtype=float).reshape(3, 5),
+    ],
+    ids=["gaussian", "vertical-edge", "outline", "3x5"],
+)
+def test_valid_matches_tutorial_loop(rng, weights):
+    image = rng.integers(0, 256, size=(100, 100)).astype(np.uint8)
+    result = convolve(image, weights, border="valid")
+    expected = tutorial_loop(image.astype(np.float64), weights)
+    assert result.shape == (100 - weights.shape[0] + 1, 100 - weights.shape[1] + 1)
+    np.testing.assert_allclose(result, expected, atol=tolerance(image, weights))
+
+
+def test_valid_on_colour_processes_channels_independently(rng):
+    image = rng.integers(0, 256, size=(12, 10, 3)).astype(np.uint8)
+    weights = rng.normal(size=(3, 5))
+    result = convolve(image, weights, border="valid")
+    for channel in range(3):
+        expected = tutorial_loop(image[..., channel].astype(np.float64), weights)
+        np.testing.assert_allclose(result[..., channel], expected, atol=1e-3)
+
+
+def test_valid_with_kernel_as_large_as_image_gives_one_pixel(rng):
+    image = rng.random((5, 7))
+    weights = rng.normal(size=(5, 7))
+    result = convolve(image, weights, border="valid")
+    assert result.shape == (1, 1)
+    assert result[0, 0] == pytest.approx((image * weights).sum(), rel=1e-5)
+
+
+@pytest.mark.parametrize("image_shape", [(2, 9), (9, 2), (1, 1)])
+def test_valid_rejects_image_smaller_than_kernel(image_shape):
+    with pytest.raises(ValueError, match="smaller than the 3×3 kernel"):
+        convolve(np.ones(image_shape), np.ones((3, 3)), border="valid")
+
+
+@pytest.mark.parametrize("border", SAME_SIZE_BORDERS)
+def test_kernel_larger_than_image_still_matches_scipy(rng, border):
+    image = rng.random((4, 3))
+    weights = rng.normal(size=(11, 9))
+    expected = scipy_oracle(image, weights, border)
+    np.testing.assert_allclose(convolve(image, weights, border=border), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64, np.int16])
+def test_accepts_common_dtypes(rng, dtype):
+    image = (rng.random((8, 9, 3)) * 200).astype(dtype)
+    weights = rng.normal(size=(3, 3))
+    expected = scipy_oracle(image, weights, "mirror")
+    np.testing.assert_allclose(convolve(image, weights), expected, atol=tolerance(image, weights))
+
+
+def test_31x31_kernel_on_uint16(rng):
+    image = rng.integers(0, 65536, size=(40, 50)).astype(np.uint16)
+    weights = rng.random((31, 31))
+    expected = scipy_oracle(image, weights, "reflect")
+    result = convolve(image, weights, border="reflect")
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=tolerance(image, weights))
+
+
+def test_input_is_never_modified(rng):
+    image = rng.random((6, 7, 3)).astype(np.float32)
+    original = image.copy()
+    weights = rng.normal(size=(3, 3))
+    weights_before = weights.copy()
+    convolve(image, weights, border="constant", flip=True)
+    np.testing.assert_array_equal(image, original)
+    np.testing.assert_array_equal(weights, weights_before)
+
+
+def test_non_contiguous_input(rng):
+    image = rng.random((20, 30, 3))[::2, ::3]
+    weights = rng.normal(size=(3, 3))
+    np.testing.assert_allclose(
+        convolve(image, weights), scipy_oracle(image, weights, "mirror"), atol=1e-5
+    )
+
+
+def test_flip_matters_for_asymmetric_kernels_only(rng):
+    image = rng.random((10, 10))
+    symmetric = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
+    asymmetric = np.array([[1, 2, 3], [0, 0, 0], [0, 0, -1]], dtype=float)
+    np.testing.assert_array_equal(
+        convolve(image, symmetric, flip=True), convolve(image, symmetric, flip=False)
+    )
+    assert not np.allclose(
+        convolve(image, asymmetric, flip=True), convolve(image, asymmetric, flip=False)
+    )
+
+
+@pytest.mark.parametrize(
+    ("kernel", "message"),
+    [
+        (np.ones((2, 3)), "must be odd"),
+        (np.ones((3, 4)), "must be odd"),
+        (np.ones((0, 3)), "empty"),
+        (np.ones((3, 3, 3)), "must be 2-D"),
+        (np.ones(3), "must be 2-D"),
+        (np.array([[np.nan, 0, 0]]), "NaN or infinity"),
+        (np.array([[0, np.inf, 0]]), "NaN or infinity"),
+        ([[1, 2, 3], [4, 5]], "equal-length rows"),
+        ([["a", "b", "c"]], "must be numbers"),
+    ],
+)
+def test_bad_kernels_are_refused_with_a_reason(kernel, message):
+    with pytest.raises(ValueError, match=message):
+        convolve(np.zeros((5, 5)), kernel)
+    with pytest.raises(ValueError, match=message):
+        check_kernel(kernel)
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.zeros(5), "H×W or H×W×C"),
+        (np.zeros((2, 2, 2, 2)), "H×W or H×W×C"),
+        (np.zeros((0, 4)), "empty"),
+        (np.array([["a"]]), "real numbers"),
+        (np.zeros((3, 3), dtype=complex), "real numbers"),
+    ],
+)
+def test_bad_images_are_refused_with_a_reason(image, message):
+    with pytest.raises(ValueError, match=message):
+        convolve(image, np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("border", ["same", "zero", "", None, "REFLECT"])
+def test_unknown_border_is_refused(border):
+    with pytest.raises(ValueError, match="border must be one of"):
+        convolve(np.zeros((5, 5)), np.ones((3, 3)), border=border)
+
+
+# Properties ------------------------------------------------------------------
+
+small_images = hnp.arrays(
+    np.float64,
+    st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    elements=st.floats(-1000, 1000, allow_nan=False, width=32),
+)
+odd_sides = st.sampled_from([1, 3, 5, 7])
+borders = st.sampled_from(SAME_SIZE_BORDERS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(image=small_images, height=odd_sides, width=odd_sides, border=borders)
+def test_identity_kernel_returns_the_image(image, height, width, border):
+    identity = np.zeros((height, width))
+    identity[height // 2, width // 2] = 1.0
+    np.testing.assert_array_equal(
+        convolve(image, identity, border=border), image.astype(np.float32)
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    image=small_images,
+    seed=st.integers(0, 2**32 - 1),
+    border=borders,
+    a=st.floats(-4, 4),
+    b=st.floats(-4, 4),
+)
+def test_linearity_in_the_kernel(image, seed, border, a, b):
+    generator = np.random.default_rng(seed)
+    first, second = generator.normal(size=(2, 3, 5))
+    combined = convolve(image, a * first + b * second, border=border)
+    separate = a * convolve(image, first, border=border) + b * convolve(
+        image, second, border=border
+    )
+    scale = (abs(a) + abs(b)) * 15 * 4 * (1 + np.abs(image).max())
+    np.testing.assert_allclose(combined, separate, atol=1e-5 * scale)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    image=small_images,
+    dy=st.integers(-2, 2),
+    dx=st.integers(-3, 3),
+)
+def test_shifted_delta_shifts_the_image(image, dy, dx):
+    delta = np.zeros((5, 7))
+    delta[2 + dy, 3 + dx] = 1.0
+    result = convolve(image, delta, border="wrap")
+    # Correlation with a delta at offset (dy, dx) reads the pixel at (y+dy, x+dx).
+    expected = np.roll(image, shift=(-dy, -dx), axis=(0, 1)).astype(np.float32)
+    np.testing.assert_array_equal(result, expected)
+    flipped = convolve(image, delta, border="wrap", flip=True)
+    np.testing.assert_array_equal(flipped, np.roll(image, shift=(dy, dx), axis=(0, 1)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    image=hnp.arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 9), st.integers(1, 9), st.sampled_from([1, 3])),
+    ),
+    height=odd_sides,
+    width=odd_sides,
+    border=borders,
+    flip=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_random_cases_match_scipy(image, height, width, border, flip, seed):
+    weights = np.random.default_rng(seed).normal(size=(height, width))
+    expected = np.stack(
+        [scipy_oracle(image[..., c], weights, border, flip) for c in range(image.shape[2])],
+        axis=-1,
+    )
+    result = convolve(image, weights, border=border, flip=flip)
+    np.testing.assert_allclose(result, expected, atol=tolerance(image, weights))
