@@ -1,0 +1,47 @@
+"""Atomic file writes: a file is either completely written or left as it was."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Read once at import, while only one thread runs: os.umask can only be read by
+# setting it, and mkstemp creates files readable by their owner alone.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and :func:`os.replace`.
+
+    The bytes go to a hidden temporary file in the same folder, are flushed to
+    disk, and only then replace `path`. If anything fails, the temporary file is
+    removed and an existing file at `path` is untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file.
+    data : bytes
+        The complete new content.
+
+    Raises
+    ------
+    OSError
+        If the folder is missing or read-only, the disk is full, and so on.
+    """
+    target = Path(path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,417 @@
+"""Kernel weights: parsing what people type, the preset library, and kernel files."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kernelstudio.atomic import write_atomically
+from kernelstudio.convolution import check_kernel
+
+MAX_KERNEL_SIDE = 63
+"""Largest kernel height or width accepted from text or files."""
+
+KERNEL_FILE_FORMAT = "kernelstudio-kernel"
+KERNEL_FILE_VERSION = 1
+
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_WEIGHT_PATTERN = re.compile(rf"\s*({_NUMBER})\s*(?:/\s*({_NUMBER})\s*)?", re.ASCII)
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
+_ROW_SEPARATOR = re.compile(r"[;\n]")
+_CELL_SEPARATOR = re.compile(r"[\s,]+")
+_SUM_TOLERANCE = 1e-9
+
+
+def parse_weight(text: str) -> float:
+    """Read one kernel weight as a person types it into a cell.
+
+    Parameters
+    ----------
+    text : str
+        An integer (``-1``), a decimal (``0.25``, ``.5``), scientific notation
+        (``1e-3``) or a fraction of two such numbers (``1/16``, ``-1/8``), with
+        optional spaces around it. A typographic minus (``−``) counts as ``-``.
+
+    Returns
+    -------
+    float
+        The finite value.
+
+    Raises
+    ------
+    ValueError
+        For anything else: words, expressions, ``nan``, ``inf``, numbers too
+        large for a float, or a zero denominator. Text is never evaluated.
+
+    Examples
+    --------
+    >>> parse_weight(" 1/16 ")
+    0.0625
+    >>> parse_weight("-2.5e-1")
+    -0.25
+    >>> parse_weight("2*3")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2*3' is not a number or a fraction such as 1/16
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"weight text must be a string; got {type(text).__name__}")
+    match = _WEIGHT_PATTERN.fullmatch(text.translate(_MINUS_SIGNS))
+    if match is None:
+        if not text.strip():
+            raise ValueError("empty cell: type a number such as 0, 1 or 1/16")
+        raise ValueError(f"{text.strip()!r} is not a number or a fraction such as 1/16")
+    numerator = float(match.group(1))
+    denominator = 1.0 if match.group(2) is None else float(match.group(2))
+    if not (math.isfinite(numerator) and math.isfinite(denominator)):
+        raise ValueError(f"{text.strip()!r} is too large for a weight")
+    if denominator == 0.0:
+        raise ValueError(f"{text.strip()!r} divides by zero")
+    value = numerator / denominator
+    if not math.isfinite(value):
+        raise ValueError(f"{text.strip()!r} is too large for a weight")
+    return value
+
+
+def parse_kernel(text: str) -> np.ndarray:
+    """Read a whole kernel written as rows of weights.
+
+    Parameters
+    ----------
+    text : str
+        Rows separated by ``;`` or new lines, weights within a row by spaces or
+        commas; each weight as accepted by :func:`parse_weight`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights with odd height and width.
+
+    Raises
+    ------
+    ValueError
+        If a weight cannot be read, rows differ in length, or the shape is not a
+        usable kernel. The message names the row and column of a bad weight.
+
+    Examples
+    --------
+    >>> parse_kernel("1/4 1/2 1/4")
+    array([[0.25, 0.5 , 0.25]])
+    >>> parse_kernel("0 -1 0; -1 5 -1; 0 -1 0").sum()
+    np.float64(1.0)
+    """
+    rows = [row.strip() for row in _ROW_SEPARATOR.split(text)]
+    rows = [row for row in rows if row]
+    if not rows:
+        raise ValueError("kernel text is empty")
+    weights: list[list[float]] = []
+    for row_number, row in enumerate(rows, start=1):
+        cells = [cell for cell in _CELL_SEPARATOR.split(row) if cell]
+        parsed = []
+        for column_number, cell in enumerate(cells, start=1):
+            try:
+                parsed.append(parse_weight(cell))
+            except ValueError as error:
+                raise ValueError(f"row {row_number}, column {column_number}: {error}") from None
+        weights.append(parsed)
+    lengths = {len(row) for row in weights}
+    if len(lengths) != 1:
+        raise ValueError(f"kernel rows differ in length: {[len(row) for row in weights]}")
+    return validate_kernel(weights)
+
+
+def validate_kernel(weights: ArrayLike) -> np.ndarray:
+    """Check weights that came from a person or a file and return them as float64.
+
+    Parameters
+    ----------
+    weights : array_like
+        Candidate 2-D weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new float64 array.
+
+    Raises
+    ------
+    ValueError
+        If :func:`kernelstudio.convolution.check_kernel` refuses the weights or a
+        side exceeds :data:`MAX_KERNEL_SIDE`.
+    """
+    checked = check_kernel(weights)
+    if max(checked.shape) > MAX_KERNEL_SIDE:
+        height, width = checked.shape
+        raise ValueError(
+            f"kernel of {height}×{width} is larger than the limit of "
+            f"{MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}"
+        )
+    return checked
+
+
+def kernel_sum(weights: ArrayLike) -> float:
+    """Return the sum of the weights: the factor applied to a flat image's brightness.
+
+    Examples
+    --------
+    >>> kernel_sum([[1, 2, 1]])
+    4.0
+    """
+    return float(np.sum(np.asarray(weights, dtype=np.float64)))
+
+
+def normalise(weights: ArrayLike) -> np.ndarray:
+    """Scale the weights so that they sum to one, keeping brightness unchanged.
+
+    Parameters
+    ----------
+    weights : array_like
+        Kernel weights.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights divided by their sum, or an unchanged copy when the sum
+        is (close to) zero, as for edge detectors, which cannot be normalised.
+
+    Examples
+    --------
+    >>> normalise([[1, 2, 1]])
+    array([[0.25, 0.5 , 0.25]])
+    >>> normalise([[1, 0, -1]])
+    array([[ 1.,  0., -1.]])
+    """
+    array = np.array(weights, dtype=np.float64)
+    total = array.sum()
+    scale = np.abs(array).sum()
+    if abs(total) <= _SUM_TOLERANCE * max(scale, 1.0):
+        return array
+    return array / total
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A named kernel, as stored in a kernel file.
+
+    Attributes
+    ----------
+    name : str
+        What people call it.
+    weights : numpy.ndarray
+        float64 weights with odd height and width.
+    """
+
+    name: str
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Preset:
+    slug: str
+    name: str
+    rows: tuple[tuple[float, ...], ...]
+    display: str
+
+
+def _gaussian(size: int, sigma: float) -> tuple[tuple[float, ...], ...]:
+    offsets = np.arange(size) - size // 2
+    profile = np.exp(-(offsets**2) / (2.0 * sigma**2))
+    weights = np.outer(profile, profile)
+    return tuple(map(tuple, weights / weights.sum()))
+
+
+def _unsharp_mask(size: int, sigma: float, amount: float) -> tuple[tuple[float, ...], ...]:
+    # enhanced = original + amount * (original - blurred), as one kernel.
+    blurred = np.array(_gaussian(size, sigma))
+    identity = np.zeros_like(blurred)
+    identity[size // 2, size // 2] = 1.0
+    return tuple(map(tuple, identity + amount * (identity - blurred)))
+
+
+def _motion_blur(size: int) -> tuple[tuple[float, ...], ...]:
+    return tuple(map(tuple, np.eye(size) / size))
+
+
+_CATALOGUE = (
+    _Preset("identity", "Identity", ((0, 0, 0), (0, 1, 0), (0, 0, 0)), "clip"),
+    _Preset("box-blur", "Box blur", ((1 / 9,) * 3,) * 3, "clip"),
+    _Preset(
+        "gaussian-blur",
+        "Gaussian blur",
+        ((1 / 16, 1 / 8, 1 / 16), (1 / 8, 1 / 4, 1 / 8), (1 / 16, 1 / 8, 1 / 16)),
+        "clip",
+    ),
+    _Preset("sharpen", "Sharpen", ((0, -1, 0), (-1, 5, -1), (0, -1, 0)), "clip"),
+    _Preset("vertical-edge", "Vertical edge", ((1, 0, -1),) * 3, "abs"),
+    _Preset("horizontal-edge", "Horizontal edge", ((1, 1, 1), (0, 0, 0), (-1, -1, -1)), "abs"),
+    _Preset("outline", "Outline", ((-1, -1, -1), (-1, 8, -1), (-1, -1, -1)), "abs"),
+    _Preset("emboss", "Emboss", ((-2, -1, 0), (-1, 1, 1), (0, 1, 2)), "clip"),
+    _Preset("sobel-left", "Sobel left", ((1, 0, -1), (2, 0, -2), (1, 0, -1)), "abs"),
+    _Preset("sobel-right", "Sobel right", ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)), "abs"),
+    _Preset("sobel-top", "Sobel top", ((1, 2, 1), (0, 0, 0), (-1, -2, -1)), "abs"),
+    _Preset("sobel-bottom", "Sobel bottom", ((-1, -2, -1), (0, 0, 0), (1, 2, 1)), "abs"),
+    _Preset("laplacian", "Laplacian", ((0, 1, 0), (1, -4, 1), (0, 1, 0)), "abs"),
+    _Preset("gaussian-blur-5x5", "Gaussian blur 5×5", _gaussian(5, 1.0), "clip"),
+    _Preset("unsharp-mask-5x5", "Unsharp mask 5×5", _unsharp_mask(5, 1.0, 1.0), "clip"),
+    _Preset("motion-blur-7x7", "Motion blur 7×7 (diagonal)", _motion_blur(7), "clip"),
+)
+
+
+def _read_only(rows: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    weights = np.array(rows, dtype=np.float64)
+    weights.flags.writeable = False
+    return weights
+
+
+PRESETS: Mapping[str, np.ndarray] = MappingProxyType(
+    {preset.slug: _read_only(preset.rows) for preset in _CATALOGUE}
+)
+"""Preset weights by slug, in menu order. The arrays are read-only."""
+
+PRESET_NAMES: Mapping[str, str] = MappingProxyType(
+    {preset.slug: preset.name for preset in _CATALOGUE}
+)
+"""Display name of every preset, by slug."""
+
+PRESET_DISPLAY: Mapping[str, str] = MappingProxyType(
+    {preset.slug: preset.display for preset in _CATALOGUE}
+)
+"""The display mapping that reads best for each preset (edge kernels use ``abs``)."""
+
+
+def preset_kernel(slug: str) -> Kernel:
+    """Return the preset called `slug` as a :class:`Kernel` with a writeable copy.
+
+    Raises
+    ------
+    KeyError
+        If there is no such preset; the message lists the valid slugs.
+    """
+    if slug not in PRESETS:
+        raise KeyError(f"no preset {slug!r}; choose one of: {', '.join(PRESETS)}")
+    return Kernel(PRESET_NAMES[slug], PRESETS[slug].copy())
+
+
+class KernelFileError(ValueError):
+    """A kernel file that cannot be read or written; the message says why."""
+
+
+def kernel_to_json(kernel: Kernel) -> str:
+    """Serialise `kernel` in the versioned kernel-file format.
+
+    The document is ``{"format": "kernelstudio-kernel", "version": 1,
+    "name": ..., "weights": [[...], ...]}``.
+    """
+    weights = validate_kernel(kernel.weights)
+    document = {
+        "format": KERNEL_FILE_FORMAT,
+        "version": KERNEL_FILE_VERSION,
+        "name": kernel.name,
+        "weights": weights.tolist(),
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
+    """Read a kernel from the text of a kernel file.
+
+    Parameters
+    ----------
+    text : str
+        JSON as written by :func:`kernel_to_json`. ``format`` and ``version``
+        may be omitted; a newer version is refused.
+    source : str
+        What to call the text in error messages (usually the file name).
+
+    Returns
+    -------
+    Kernel
+
+    Raises
+    ------
+    KernelFileError
+        If the text is not JSON, not an object, of another format or a newer
+        version, or its name or weights are unusable.
+    """
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise KernelFileError(f"{source} is not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise KernelFileError(f"{source} must hold a JSON object with 'name' and 'weights'")
+    file_format = document.get("format", KERNEL_FILE_FORMAT)
+    if file_format != KERNEL_FILE_FORMAT:
+        raise KernelFileError(f"{source} is not a Kernel Studio kernel (format {file_format!r})")
+    version = document.get("version", KERNEL_FILE_VERSION)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise KernelFileError(f"{source} has an invalid version {version!r}")
+    if version > KERNEL_FILE_VERSION:
+        raise KernelFileError(
+            f"{source} is version {version}; this Kernel Studio reads up to "
+            f"version {KERNEL_FILE_VERSION}"
+        )
+    name = document.get("name", "")
+    if not isinstance(name, str):
+        raise KernelFileError(f"{source} has a name that is not text")
+    if "weights" not in document:
+        raise KernelFileError(f"{source} has no 'weights'")
+    rows = document["weights"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise KernelFileError(f"{source}: 'weights' must be a list of rows of numbers")
+    if not all(_is_number(value) for row in rows for value in row):
+        raise KernelFileError(f"{source}: every weight must be a number")
+    try:
+        weights = validate_kernel(rows)
+    except ValueError as error:
+        raise KernelFileError(f"{source}: {error}") from None
+    return Kernel(name, weights)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def read_kernel_file(path: str | os.PathLike[str]) -> Kernel:
+    """Load a kernel file written by :func:`write_kernel_file`.
+
+    Raises
+    ------
+    KernelFileError
+        If the file cannot be read or its content is not a valid kernel.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise KernelFileError(f"'{path.name}' is not a text file") from None
+    except OSError as error:
+        raise KernelFileError(f"cannot read '{path.name}': {error.strerror or error}") from None
+    return kernel_from_json(text, source=f"'{path.name}'")
+
+
+def write_kernel_file(path: str | os.PathLike[str], kernel: Kernel) -> None:
+    """Save `kernel` as JSON, atomically: the file is complete or untouched.
+
+    Raises
+    ------
+    KernelFileError
+        If the weights are invalid or the file cannot be written.
+    """
+    path = Path(path)
+    try:
+        text = kernel_to_json(kernel)
+    except ValueError as error:
+        raise KernelFileError(f"cannot save '{path.name}': {error}") from None
+    try:
+        write_atomically(path, text.encode("utf-8"))
+    except OSError as error:
+        raise KernelFileError(f"cannot save '{path.name}': {error.strerror or error}") from None
