@@ -1,0 +1,546 @@
+"""Read and write image files: OpenCV decodes and encodes, Pillow reads headers.
+
+`load_image` turns a file into a NumPy array (RGB or grey, alpha dropped, EXIF
+orientation applied) after checking its pixel count against a cap read from the
+header alone, so a small file that claims a huge canvas is refused before any
+pixel memory is allocated. `save_image` encodes in memory and replaces the
+target atomically, so a failed save never leaves a partial file behind.
+
+Every failure surfaces as `ImageLoadError` or `ImageSaveError`, whose message
+is one sentence naming the file, fit to show a user as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import struct
+import threading
+from collections.abc import Iterator
+from typing import BinaryIO, NamedTuple
+
+import cv2
+import numpy as np
+from PIL import (
+    BmpImagePlugin,
+    GifImagePlugin,
+    Image,
+    Jpeg2KImagePlugin,
+    JpegImagePlugin,
+    PpmImagePlugin,
+    TiffImagePlugin,
+)
+
+from kernelstudio.atomic import write_atomically
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "READ_EXTENSIONS",
+    "WRITE_EXTENSIONS",
+    "ImageLoadError",
+    "ImageSaveError",
+    "image_size",
+    "load_image",
+    "save_image",
+]
+
+DEFAULT_MAX_PIXELS: int = 200_000_000
+"""Largest width × height `load_image` decodes unless told otherwise."""
+
+READ_EXTENSIONS: tuple[str, ...] = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".webp",
+    ".gif",
+    ".pbm",
+    ".pgm",
+    ".ppm",
+    ".pnm",
+    ".jp2",
+    ".j2k",
+)
+"""File name extensions `load_image` reads (for file dialogs; content decides)."""
+
+WRITE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+"""File name extensions `save_image` writes; the extension picks the format."""
+
+_READABLE_FORMATS = "PNG, JPEG, TIFF, BMP, WebP, GIF, PNM or JPEG 2000"
+
+# Pillow reads these headers; PNG, WebP and TIFF headers are read below instead
+# (see _read_header for why).
+_PILLOW_READERS = {
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "BMP": BmpImagePlugin.BmpImageFile,
+    "GIF": GifImagePlugin.GifImageFile,
+    "PNM": PpmImagePlugin.PpmImageFile,
+    "JPEG 2000": Jpeg2KImagePlugin.Jpeg2KImageFile,
+}
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"MM\x00+", "TIFF"),
+    (b"BM", "BMP"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000"),
+)
+_PNM_SIGNATURE = re.compile(rb"P[1-6]\s")
+
+# A JPEG marker: 0xFF then a code that is neither a stuffed 0x00 nor fill 0xFF.
+_JPEG_MARKER = re.compile(rb"\xff([\x01-\xfe])")
+_JPEG_EOI = 0xD9
+_JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+
+# Format name and the dtypes it can hold, by extension.
+_WRITERS: dict[str, tuple[str, tuple[type[np.generic], ...]]] = {
+    ".png": ("PNG", (np.uint8, np.uint16)),
+    ".jpg": ("JPEG", (np.uint8,)),
+    ".jpeg": ("JPEG", (np.uint8,)),
+    ".tif": ("TIFF", (np.uint8, np.uint16, np.float32)),
+    ".tiff": ("TIFF", (np.uint8, np.uint16, np.float32)),
+    ".bmp": ("BMP", (np.uint8,)),
+    ".webp": ("WebP", (np.uint8,)),
+}
+_QUALITY_FLAGS = {"JPEG": cv2.IMWRITE_JPEG_QUALITY, "WebP": cv2.IMWRITE_WEBP_QUALITY}
+
+
+class ImageLoadError(Exception):
+    """An image file could not be loaded; ``str(error)`` is a sentence naming the file."""
+
+
+class ImageSaveError(Exception):
+    """An image could not be saved; ``str(error)`` is a sentence naming the file."""
+
+
+class _Header(NamedTuple):
+    kind: str
+    width: int
+    height: int
+    grey: bool
+
+
+def load_image(
+    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """Read an image file into a new RGB or greyscale array.
+
+    The format is recognised from the file's content, not its extension; see
+    `READ_EXTENSIONS`. The width and height are read from the header first, and
+    the file is refused before decoding if it has more than `max_pixels` pixels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file. Any file name works, including spaces and non-ASCII
+        characters.
+    max_pixels : int, optional
+        Largest accepted ``width * height``; `DEFAULT_MAX_PIXELS` (200 MP) by
+        default. It bounds memory: decoding needs about ``3 * max_pixels``
+        bytes for 8-bit colour, twice that for 16-bit. OpenCV itself refuses
+        images over 2**30 pixels whatever this says.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous, writeable array that the caller owns: ``H×W×3`` with
+        channels in R, G, B order for colour files (palette, CMYK and YCbCr
+        files included), ``H×W`` for greyscale files. The dtype is ``uint8``
+        for 8-bit (and 1-bit) files, ``uint16`` for 16-bit files and
+        ``float32`` for floating-point files; the rare signed or 32-bit integer
+        TIFFs also come back as ``float32``.
+
+    Raises
+    ------
+    ImageLoadError
+        If the file is missing, a folder, empty, unreadable, not an image in a
+        readable format, truncated, damaged, or larger than `max_pixels`.
+    ValueError
+        If `max_pixels` is not a positive integer.
+
+    Notes
+    -----
+    An alpha channel is dropped, not composited: RGBA becomes RGB and grey with
+    alpha becomes grey, keeping the stored colour of transparent pixels. The
+    exception is 8-bit TIFF with unassociated alpha, which libtiff (through
+    OpenCV) hands over premultiplied, that is composited on black. The
+    EXIF orientation (JPEG, PNG, TIFF, WebP) is applied, so a portrait photo
+    stored sideways comes back upright. An animated GIF or multi-page TIFF
+    gives its first image.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(folder.name) / "tiny.png"
+    >>> save_image(path, np.array([[0, 64], [128, 255]], dtype=np.uint8))
+    >>> load_image(path)
+    array([[  0,  64],
+           [128, 255]], dtype=uint8)
+    >>> folder.cleanup()
+    """
+    if not _is_integer(max_pixels) or max_pixels <= 0:
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    path, name = _path_and_name(path)
+    with _opened(path, name) as stream:
+        header = _read_header(stream, name)
+        if header.width * header.height > max_pixels:
+            raise _load_error(name, _too_large(header.width, header.height, max_pixels))
+        stream.seek(0)
+        data = stream.read()
+    if not _is_complete(header.kind, data):
+        raise _load_error(name, "the file is incomplete (truncated)")
+    return _decode(data, grey=header.grey, name=name)
+
+
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """Return the ``(width, height)`` of an image file, reading its header only.
+
+    This is how `load_image` checks its pixel cap, and it is cheap whatever the
+    file claims: no pixel data is read or decoded.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+
+    Returns
+    -------
+    tuple of int
+        Width and height as stored, before any EXIF orientation: a photo with
+        orientation 6 or 8 loads with the two swapped.
+
+    Raises
+    ------
+    ImageLoadError
+        If the file is missing, a folder, empty, unreadable, or its header is
+        not that of an image in a readable format.
+    """
+    path, name = _path_and_name(path)
+    with _opened(path, name) as stream:
+        header = _read_header(stream, name)
+    return header.width, header.height
+
+
+def save_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int = 95) -> None:
+    """Write `image` to `path` in the format named by the path's extension.
+
+    The file is encoded in memory, written to a hidden temporary file in the
+    same folder, flushed to disk and then renamed over `path`; if anything
+    fails, the temporary file is removed and an existing `path` is untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; its extension (any case) is one of `WRITE_EXTENSIONS`.
+    image : numpy.ndarray
+        ``H×W`` (grey) or ``H×W×3`` (R, G, B) pixels. ``uint8`` suits every
+        format, ``uint16`` also PNG and TIFF, ``float32`` TIFF only (stored as
+        floating-point TIFF, so values read back exactly).
+    quality : int, optional
+        JPEG and WebP quality from 1 (smallest file) to 100 (best); ignored by
+        the lossless formats.
+
+    Raises
+    ------
+    ImageSaveError
+        If the extension is not supported, the array's shape or dtype does not
+        suit the format, encoding fails, or the file cannot be written (missing
+        folder, permission denied, disk full, ...).
+    ValueError
+        If `quality` is not an integer from 1 to 100.
+
+    Notes
+    -----
+    WebP has no greyscale mode: a grey image is stored as three equal channels
+    and loads back as ``H×W×3``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(folder.name) / "red.png"
+    >>> red = np.zeros((2, 3, 3), dtype=np.uint8)
+    >>> red[..., 0] = 255
+    >>> save_image(path, red)
+    >>> load_image(path)[0, 0]
+    array([255,   0,   0], dtype=uint8)
+    >>> folder.cleanup()
+    """
+    if not _is_integer(quality) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be an integer from 1 to 100, got {quality!r}")
+    path, name = _path_and_name(path)
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in _WRITERS:
+        supported = ", ".join(WRITE_EXTENSIONS)
+        what = f"the extension '{extension}'" if extension else "a file name without extension"
+        raise _save_error(name, f"{what} names no supported format; use one of {supported}")
+    kind, dtypes = _WRITERS[extension]
+    _check_savable(image, kind, dtypes, name)
+    encoded = _encode(image, extension, kind, quality, name)
+    _write_atomically(path, encoded, name)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _path_and_name(path: str | os.PathLike[str]) -> tuple[str, str]:
+    text = os.fsdecode(path)
+    return text, os.path.basename(os.path.normpath(text)) or text
+
+
+def _load_error(name: str, reason: str) -> ImageLoadError:
+    return ImageLoadError(f"Cannot open '{name}': {reason}.")
+
+
+def _save_error(name: str, reason: str) -> ImageSaveError:
+    return ImageSaveError(f"Cannot save '{name}': {reason}.")
+
+
+def _describe_os_error(error: OSError, *, saving: bool) -> str:
+    """Say in a few plain words why a file operation failed."""
+    if isinstance(error, FileNotFoundError):
+        return "the folder does not exist" if saving else "the file does not exist"
+    if isinstance(error, IsADirectoryError):
+        return "a folder of that name is in the way" if saving else "it is a folder, not a file"
+    if isinstance(error, NotADirectoryError):
+        return "part of the path is not a folder"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    if error.errno == errno.EROFS:
+        return "the disk is read-only"
+    detail = error.strerror or str(error) or type(error).__name__
+    return detail[:1].lower() + detail[1:]
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> str:
+    pixels = width * height
+    size = f"{width} × {height} pixels"
+    if pixels >= 100_000:
+        size += f" ({pixels / 1e6:.1f} MP)"
+    limit = f"{max_pixels / 1e6:g} MP" if max_pixels >= 100_000 else f"{max_pixels} pixels"
+    return f"{size} exceeds the limit of {limit}"
+
+
+@contextlib.contextmanager
+def _opened(path: str, name: str) -> Iterator[BinaryIO]:
+    """Open `path` for reading; turn OS errors and an empty file into `ImageLoadError`."""
+    try:
+        with open(path, "rb") as stream:
+            if os.fstat(stream.fileno()).st_size == 0:
+                raise _load_error(name, "the file is empty")
+            yield stream
+    except OSError as error:
+        raise _load_error(name, _describe_os_error(error, saving=False)) from error
+
+
+def _read_header(stream: BinaryIO, name: str) -> _Header:
+    """Identify the format and read size and colour kind, leaving pixel data unread.
+
+    Pillow's `Image.open` is avoided: it enforces Pillow's own decompression-bomb
+    limit (a global; an error above about 179 MP, below our 200 MP default) and
+    warns above half that. The plugin classes read the header without it. PNG,
+    WebP and TIFF are parsed directly instead: Pillow reports 16-bit grey+alpha
+    PNG as RGBA, its WebP reader allocates the whole canvas on opening, and it
+    cannot open floating-point RGB TIFFs (which `save_image` writes).
+    """
+    head = stream.read(32)
+    stream.seek(0)
+    kind = _sniff(head)
+    if kind is None:
+        raise _load_error(name, f"it is not a {_READABLE_FORMATS} image")
+    try:
+        if kind == "PNG":
+            header = _png_header(head)
+        elif kind == "WebP":
+            header = _webp_header(head)
+        elif kind == "TIFF":
+            header = _tiff_header(stream, head)
+        else:
+            opened = _PILLOW_READERS[kind](stream)
+            header = _Header(kind, *opened.size, grey=Image.getmodebase(opened.mode) == "L")
+    # Malformed headers make Pillow and struct raise many exception types.
+    except Exception as error:
+        raise _load_error(name, f"the {kind} header is damaged or incomplete") from error
+    if header.width <= 0 or header.height <= 0:
+        raise _load_error(name, f"the {kind} header gives no valid size")
+    return header
+
+
+def _sniff(head: bytes) -> str | None:
+    """Name the format from the first bytes, or None."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    if _PNM_SIGNATURE.match(head):
+        return "PNM"
+    return next((kind for signature, kind in _SIGNATURES if head.startswith(signature)), None)
+
+
+def _png_header(head: bytes) -> _Header:
+    """Read the IHDR chunk, which the PNG standard puts first."""
+    if head[12:16] != b"IHDR":
+        raise ValueError("the first chunk is not IHDR")
+    width, height, _bit_depth, colour_type = struct.unpack(">IIBB", head[16:26])
+    return _Header("PNG", width, height, grey=colour_type in (0, 4))
+
+
+def _webp_header(head: bytes) -> _Header:
+    """Read the canvas size from the first chunk (VP8, VP8L or VP8X)."""
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        width, height = (value & 0x3FFF for value in struct.unpack("<HH", head[26:30]))
+    elif chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    elif chunk == b"VP8X":
+        width = int.from_bytes(head[24:27], "little") + 1
+        height = int.from_bytes(head[27:30], "little") + 1
+    else:
+        raise ValueError(f"unknown first chunk {chunk!r}")
+    return _Header("WebP", width, height, grey=False)
+
+
+def _tiff_header(stream: BinaryIO, head: bytes) -> _Header:
+    """Read the first image file directory, as OpenCV will decode that image."""
+    directory = TiffImagePlugin.ImageFileDirectory_v2(ifh=head[:16] if head[2] == 43 else head[:8])
+    stream.seek(directory.next)
+    directory.load(stream)
+    photometric = directory.get(262, 1)  # 0 and 1: greyscale, with or without extra samples
+    return _Header("TIFF", directory[256], directory[257], grey=photometric in (0, 1))
+
+
+def _is_complete(kind: str, data: bytes) -> bool:
+    """Whether the file reaches its end marker, for formats that have a cheap one.
+
+    OpenCV 4 decodes a cut-off JPEG with only a warning, grey rows standing in
+    for the missing data; OpenCV 5 refuses it without saying why. This check
+    refuses it on any version, with the reason.
+    """
+    if kind == "PNG":
+        return _png_reaches_iend(data)
+    if kind == "JPEG":
+        return _jpeg_reaches_eoi(data)
+    if kind == "WebP":
+        return len(data) >= 8 + int.from_bytes(data[4:8], "little")
+    return True
+
+
+def _png_reaches_iend(data: bytes) -> bool:
+    position = 8
+    while position + 8 <= len(data):
+        length, chunk_type = struct.unpack_from(">I4s", data, position)
+        position += 12 + length
+        if chunk_type == b"IEND":
+            return position <= len(data)
+    return False
+
+
+def _jpeg_reaches_eoi(data: bytes) -> bool:
+    """Walk the markers, skipping segments by their length and scans by searching."""
+    position = 2
+    while match := _JPEG_MARKER.search(data, position):
+        code = match.group(1)[0]
+        position = match.end()
+        if code == _JPEG_EOI:
+            return True
+        if code not in _JPEG_STANDALONE:
+            if position + 2 > len(data):
+                return False
+            position += int.from_bytes(data[position : position + 2], "big")
+    return False
+
+
+class _QuietOpenCV:
+    """Silence OpenCV's log while decoding or encoding; safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved_level = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._saved_level = cv2.utils.logging.getLogLevel()
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+            self._depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                cv2.utils.logging.setLogLevel(self._saved_level)
+
+
+_quiet_opencv = _QuietOpenCV()
+
+
+def _decode(data: bytes, *, grey: bool, name: str) -> np.ndarray:
+    # Not IMREAD_UNCHANGED: it would keep alpha and skip the EXIF orientation.
+    flags = cv2.IMREAD_ANYDEPTH if grey else cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+    with _quiet_opencv:
+        try:
+            pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+        except cv2.error:
+            pixels = None
+    if pixels is None or pixels.size == 0:
+        raise _load_error(name, "the image data is damaged or in a variant OpenCV cannot decode")
+    if pixels.ndim == 3:
+        cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
+        pixels = pixels.astype(np.float32)
+    return np.require(pixels, requirements=("C", "W"))
+
+
+def _check_savable(
+    image: object, kind: str, dtypes: tuple[type[np.generic], ...], name: str
+) -> None:
+    if not isinstance(image, np.ndarray):
+        raise _save_error(name, f"expected a NumPy array, got {type(image).__name__}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise _save_error(
+            name, f"expected an H×W (grey) or H×W×3 (RGB) array, got shape {image.shape}"
+        )
+    if image.size == 0:
+        raise _save_error(name, f"the image is empty (shape {image.shape})")
+    if image.dtype not in dtypes:
+        allowed = ", ".join(np.dtype(dtype).name for dtype in dtypes)
+        raise _save_error(
+            name, f"{kind} files cannot hold {image.dtype} pixels (they hold {allowed})"
+        )
+
+
+def _encode(image: np.ndarray, extension: str, kind: str, quality: int, name: str) -> bytes:
+    pixels = np.ascontiguousarray(image)
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    params = [_QUALITY_FLAGS[kind], int(quality)] if kind in _QUALITY_FLAGS else []
+    with _quiet_opencv:
+        try:
+            encoded_ok, encoded = cv2.imencode(extension, pixels, params)
+        except cv2.error:
+            encoded_ok = False
+    if not encoded_ok:
+        height, width = image.shape[:2]
+        raise _save_error(name, f"OpenCV could not encode the {width} × {height} image as {kind}")
+    return encoded.tobytes()
+
+
+def _write_atomically(path: str, payload: bytes, name: str) -> None:
+    try:
+        write_atomically(path, payload)
+    except OSError as error:
+        raise _save_error(name, _describe_os_error(error, saving=True)) from error
