@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
 
@@ -80,6 +81,26 @@ def parse_weight(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text.strip()!r} is too large for a weight")
     return value
+
+
+def format_weight(value: float) -> str:
+    """Write a weight as a person would type it: ``5``, ``1/16``, ``0.1134``.
+
+    Integers below a million are written without a point, values that are a fraction with a
+    denominator up to 256 as that fraction, and anything else with four
+    significant digits. :func:`parse_weight` reads every result back.
+
+    Examples
+    --------
+    >>> [format_weight(v) for v in (5.0, -0.125, 1 / 9, 0.011343)]
+    ['5', '-1/8', '1/9', '0.01134']
+    """
+    if float(value).is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    fraction = Fraction(value).limit_denominator(256)
+    if fraction.denominator > 1 and math.isclose(float(fraction), value, rel_tol=1e-12):
+        return f"{fraction.numerator}/{fraction.denominator}"
+    return f"{value:.4g}"
 
 
 def parse_kernel(text: str) -> np.ndarray:

@@ -14,6 +14,7 @@ SAMPLE_IMAGES: dict[str, str] = {
 """File names of the sample images, by short name; the first is the default."""
 
 DEFAULT_SAMPLE = next(iter(SAMPLE_IMAGES))
+ICON_PATH = RESOURCES_DIR / "icon.svg"
 
 
 def sample_image_path(name: str = DEFAULT_SAMPLE) -> Path:

@@ -406,3 +406,29 @@ def test_module_never_uses_eval():
     source = Path(kernels.__file__).read_text(encoding="utf-8")
     assert "eval(" not in source
     assert "exec(" not in source
+
+
+# format_weight -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (-3.0, "-3"),
+        (0.0625, "1/16"),
+        (-0.125, "-1/8"),
+        (1 / 9, "1/9"),
+        (0.011343, "0.01134"),
+        (1e7, "1e+07"),
+        (1e-300, "1e-300"),
+    ],
+)
+def test_format_weight(value, text):
+    assert kernels.format_weight(value) == text
+
+
+@settings(max_examples=200)
+@given(st.floats(-1e6, 1e6, allow_nan=False))
+def test_formatted_weights_parse_back_to_four_significant_digits(value):
+    assert parse_weight(kernels.format_weight(value)) == pytest.approx(value, rel=1e-3, abs=1e-300)

@@ -1,0 +1,340 @@
+"""The application's state and the worker jobs that turn it into pictures.
+
+The controller holds the image, the kernel and the options, and runs every
+heavy step (decoding, convolving, mapping to 8-bit, encoding) on a thread pool.
+Widgets talk to it through its methods and listen to its signals; it never
+touches a widget. Latest edit wins: while one convolution runs, at most one more
+waits, and every newer request replaces the waiting one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+from kernelstudio.app.tasks import Task
+from kernelstudio.colour import to_grey
+from kernelstudio.convolution import BORDERS, convolve
+from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
+from kernelstudio.kernels import Kernel, KernelFileError, validate_kernel, write_kernel_file
+from kernelstudio.montage import montage
+
+log = logging.getLogger(__name__)
+
+BUSY_DELAY_MS = 150
+"""Work shorter than this never shows the busy indicator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything besides the image that decides the result."""
+
+    weights: np.ndarray
+    border: str = "mirror"
+    flip: bool = False
+    grey: bool = False
+    display: str = "clip"
+    channels_of_result: bool = False
+    histogram: bool = False
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """An image ready to show: its pixels and their 8-bit rendering."""
+
+    pixels: np.ndarray
+    pixels8: np.ndarray
+    name: str
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One finished computation, with everything the views need."""
+
+    settings: Settings
+    result: np.ndarray
+    result8: np.ndarray
+    channels8: tuple[np.ndarray, np.ndarray, np.ndarray]
+    offset: tuple[int, int]
+    seconds: float
+    histogram: np.ndarray | None
+
+
+def _prepare(pixels: np.ndarray, name: str, path: Path | None) -> LoadedImage:
+    pixels8 = to_uint8(pixels, "clip", white=white_level(pixels.dtype))
+    for array in (pixels, pixels8):
+        array.flags.writeable = False
+    return LoadedImage(pixels, pixels8, name, path)
+
+
+def _load(path: Path) -> LoadedImage:
+    return _prepare(load_image(path), path.name, path)
+
+
+def _render(image: LoadedImage, settings: Settings) -> Rendering:
+    started = time.perf_counter()
+    source = to_grey(image.pixels) if settings.grey else image.pixels
+    result = convolve(source, settings.weights, border=settings.border, flip=settings.flip)
+    result8 = to_uint8(result, settings.display, white=white_level(image.pixels.dtype))
+    channel_source = result8 if settings.channels_of_result else image.pixels8
+    if channel_source.ndim == 2:
+        channels8 = (channel_source,) * 3
+    else:
+        channels8 = tuple(np.ascontiguousarray(channel_source[..., c]) for c in range(3))
+    if settings.border == "valid":
+        offset = (settings.weights.shape[0] // 2, settings.weights.shape[1] // 2)
+    else:
+        offset = (0, 0)
+    histogram = _histogram(result8) if settings.histogram else None
+    for array in (result, result8, *channels8):
+        array.flags.writeable = False
+    seconds = time.perf_counter() - started
+    return Rendering(settings, result, result8, channels8, offset, seconds, histogram)
+
+
+def _histogram(pixels8: np.ndarray) -> np.ndarray:
+    planes = [pixels8] if pixels8.ndim == 2 else [pixels8[..., c] for c in range(3)]
+    return np.stack([np.bincount(plane.ravel(), minlength=256) for plane in planes])
+
+
+class Controller(QObject):
+    """State of one Kernel Studio window and the jobs computing its pictures.
+
+    Signals
+    -------
+    imageLoaded(LoadedImage)
+        A new image replaced the current one.
+    resultReady(numpy.ndarray)
+        The float32 result of the latest request (emitted on the GUI thread).
+    renderingReady(Rendering)
+        The same result with its 8-bit views, emitted right after ``resultReady``.
+    failed(str)
+        Something went wrong; the text is for the person. The state is unchanged.
+    saved(str)
+        An export finished; the text names the file.
+    busyChanged(bool)
+        Work has been running for longer than :data:`BUSY_DELAY_MS`, or stopped.
+    """
+
+    imageLoaded = Signal(object)
+    resultReady = Signal(object)
+    renderingReady = Signal(object)
+    failed = Signal(str)
+    saved = Signal(str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        self._image: LoadedImage | None = None
+        self._settings = Settings(weights=np.eye(1))
+        self._rendering: Rendering | None = None
+        self._requests = 0
+        self._running: Task | None = None
+        self._waiting: Settings | None = None
+        self._loads = 0
+        self._serial = 0
+        self._background: dict[int, Task] = {}
+        self._closing = False
+        self._busy = False
+        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_DELAY_MS)
+        self._busy_timer.timeout.connect(self._set_busy)
+
+    # State ---------------------------------------------------------------
+
+    @property
+    def image(self) -> LoadedImage | None:
+        """The current image, or ``None`` before the first load."""
+        return self._image
+
+    @property
+    def settings(self) -> Settings:
+        """The kernel and options of the latest request."""
+        return self._settings
+
+    @property
+    def rendering(self) -> Rendering | None:
+        """The latest finished computation, or ``None``."""
+        return self._rendering
+
+    @property
+    def is_idle(self) -> bool:
+        """Whether no convolution is running or waiting."""
+        return self._running is None and self._waiting is None
+
+    def update_settings(self, **changes: object) -> None:
+        """Change the kernel or options and recompute.
+
+        Parameters
+        ----------
+        **changes
+            Fields of :class:`Settings`: ``weights``, ``border``, ``flip``,
+            ``grey``, ``display``, ``channels_of_result``, ``histogram``.
+
+        Raises
+        ------
+        ValueError
+            For unusable weights, or an unknown border or display mode.
+        """
+        if "weights" in changes:
+            weights = validate_kernel(changes["weights"])
+            weights.flags.writeable = False
+            changes["weights"] = weights
+        if changes.get("border", BORDERS[0]) not in BORDERS:
+            raise ValueError(f"unknown border {changes['border']!r}")
+        if changes.get("display", DISPLAY_MODES[0]) not in DISPLAY_MODES:
+            raise ValueError(f"unknown display mode {changes['display']!r}")
+        self._settings = replace(self._settings, **changes)
+        self._request()
+
+    # Loading ---------------------------------------------------------------
+
+    def load_path(self, path: str | Path) -> None:
+        """Decode `path` on a worker; on success it becomes the current image."""
+        path = Path(path)
+        self._loads += 1
+        self._start("load", self._loads, lambda: _load(path))
+
+    def load_pixels(self, pixels: np.ndarray, name: str) -> None:
+        """Use `pixels` (RGB or grey, e.g. from the clipboard) as the current image."""
+        pixels = np.array(pixels)
+        self._loads += 1
+        self._start("load", self._loads, lambda: _prepare(pixels, name, None))
+
+    # Exporting -------------------------------------------------------------
+
+    def export_result(self, path: str | Path, *, exact: bool = False) -> None:
+        """Save the latest result: 8-bit as shown, or float32 TIFF when `exact`."""
+        rendering = self._require_rendering()
+        if rendering is None:
+            return
+        pixels = rendering.result if exact else rendering.result8
+        self._export(Path(path), lambda target: save_image(target, pixels))
+
+    def export_views(self, path: str | Path) -> None:
+        """Save the original, the result and the three channels as one image."""
+        rendering = self._require_rendering()
+        if rendering is None or self._image is None:
+            return
+        panels = (self._image.pixels8, rendering.result8, *rendering.channels8)
+        self._export(Path(path), lambda target: save_image(target, montage(panels)))
+
+    def export_kernel(self, path: str | Path, name: str) -> None:
+        """Save the current kernel as a kernel JSON file."""
+        kernel = Kernel(name, np.array(self._settings.weights))
+        self._export(Path(path), lambda target: write_kernel_file(target, kernel))
+
+    def shutdown(self) -> None:
+        """Drop waiting work and wait for running jobs, before the window closes."""
+        self._closing = True
+        self._waiting = None
+        self._busy_timer.stop()
+        self._pool.clear()
+        self._pool.waitForDone()
+
+    # Internals -------------------------------------------------------------
+
+    def _require_rendering(self) -> Rendering | None:
+        if self._rendering is None:
+            self.failed.emit("There is no result to export yet.")
+        return self._rendering
+
+    def _export(self, path: Path, write: Callable[[Path], None]) -> None:
+        self._start("export", path, lambda: write(path))
+
+    def _request(self) -> None:
+        if self._image is None or self._closing:
+            return
+        self._requests += 1
+        if self._running is None:
+            self._run(self._settings)
+        else:
+            self._waiting = self._settings
+
+    def _run(self, settings: Settings) -> None:
+        image = self._image
+        self._running = self._start("render", self._requests, lambda: _render(image, settings))
+
+    def _start(self, kind: str, ident: object, function: Callable[[], object]) -> Task:
+        self._serial += 1
+        task = Task(function, tag=(self._serial, kind, ident))
+        task.signals.done.connect(self._on_done)
+        self._background[self._serial] = task
+        self._pool.start(task)
+        if not self._busy_timer.isActive() and not self._busy:
+            self._busy_timer.start()
+        return task
+
+    def _on_done(self, tag: tuple, value: object, error: Exception | None) -> None:
+        serial, kind, ident = tag
+        self._background.pop(serial, None)
+        if kind == "render":
+            self._on_rendered(ident, value, error)
+        elif kind == "load":
+            self._on_loaded(ident, value, error)
+        else:
+            self._on_exported(ident, error)
+        if not self._background:
+            self._busy_timer.stop()
+            if self._busy:
+                self._busy = False
+                self.busyChanged.emit(False)
+
+    def _on_rendered(self, ident: int, rendering: Rendering | None, error: Exception | None):
+        self._running = None
+        if self._closing:
+            return
+        if self._waiting is not None:
+            waiting, self._waiting = self._waiting, None
+            self._run(waiting)
+        if ident != self._requests:
+            return
+        if error is not None:
+            self.failed.emit(_describe(error, "Could not compute the result"))
+            return
+        self._rendering = rendering
+        self.resultReady.emit(rendering.result)
+        self.renderingReady.emit(rendering)
+
+    def _on_loaded(self, ident: int, image: LoadedImage | None, error: Exception | None):
+        if self._closing or ident != self._loads:
+            return
+        if error is not None:
+            self.failed.emit(_describe(error, "Could not open the image"))
+            return
+        log.info("loaded %s (%s, %s)", image.name, image.pixels.shape, image.pixels.dtype)
+        self._image = image
+        self._rendering = None
+        self.imageLoaded.emit(image)
+        self._request()
+
+    def _on_exported(self, path: Path, error: Exception | None) -> None:
+        if error is not None:
+            self.failed.emit(_describe(error, f"Could not save '{path.name}'"))
+            return
+        log.info("saved %s", path)
+        self.saved.emit(f"Saved {path.name}")
+
+    def _set_busy(self) -> None:
+        if self._background and not self._busy:
+            self._busy = True
+            self.busyChanged.emit(True)
+
+
+def _describe(error: Exception, context: str) -> str:
+    if isinstance(error, ImageLoadError | ImageSaveError | KernelFileError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return f"{context}: not enough memory."
+    if isinstance(error, ValueError):
+        return f"{context}: {error}."
+    return f"{context}: {type(error).__name__}: {error}"

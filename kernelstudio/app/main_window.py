@@ -1,0 +1,714 @@
+"""The Kernel Studio main window: menus, actions and layout, wired to the controller."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QShowEvent,
+    QUndoCommand,
+    QUndoStack,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QGroupBox,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kernelstudio import __version__
+from kernelstudio.app.controller import Controller, LoadedImage, Rendering
+from kernelstudio.app.custom_presets import CustomPresets
+from kernelstudio.app.histogram_view import HistogramView
+from kernelstudio.app.image_views import ImageViews
+from kernelstudio.app.kernel_editor import KernelEditor, resize_centred
+from kernelstudio.app.message_bar import MessageBar
+from kernelstudio.app.options_panel import OptionsPanel
+from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
+from kernelstudio.convolution import BORDERS
+from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.imageio import READ_EXTENSIONS
+from kernelstudio.kernels import (
+    PRESET_DISPLAY,
+    PRESET_NAMES,
+    PRESETS,
+    Kernel,
+    KernelFileError,
+    normalise,
+    read_kernel_file,
+    validate_kernel,
+)
+from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
+
+MAX_RECENT_FILES = 10
+_IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in READ_EXTENSIONS))
+_EXPORT_FILTERS = {
+    ".png": "PNG image (*.png)",
+    ".jpg": "JPEG image (*.jpg *.jpeg)",
+    ".tif": "TIFF image (*.tif *.tiff)",
+    ".bmp": "BMP image (*.bmp)",
+    ".webp": "WebP image (*.webp)",
+}
+_KERNEL_FILTER = "Kernel files (*.json)"
+
+
+class _KernelChange(QUndoCommand):
+    """One change of the weights; typing in one cell merges into one step."""
+
+    def __init__(self, window: MainWindow, old, new, text: str, cell, already_shown: bool):
+        super().__init__(text)
+        self._window = window
+        self._old = old
+        self._new = new
+        self._cell = cell
+        self._already_shown = already_shown
+
+    def id(self) -> int:
+        return 1 if self._cell is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _KernelChange) or other._cell != self._cell:
+            return False
+        self._new = other._new
+        return True
+
+    def redo(self) -> None:
+        self._window._show_kernel(self._new, update_editor=not self._already_shown)
+        self._already_shown = False
+
+    def undo(self) -> None:
+        self._window._show_kernel(self._old, update_editor=True)
+
+
+class MainWindow(QMainWindow):
+    """The Kernel Studio window.
+
+    Parameters
+    ----------
+    image_path : str or pathlib.Path, optional
+        Image to open; the built-in sample when omitted or when it cannot be read
+        (the reason is shown).
+    """
+
+    def __init__(self, image_path: str | Path | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Kernel Studio")
+        self.setWindowIcon(QIcon(str(ICON_PATH)))
+        self.setAcceptDrops(True)
+        self.store = QSettings()
+        config = Path(
+            QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+        )
+        self.custom_presets = CustomPresets(config / "presets")
+        self.controller = Controller(self)
+        self.undo_stack = QUndoStack(self)
+        self._requested_at = time.perf_counter()
+        self._shown_once = False
+
+        self._build_widgets()
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect()
+        self._restore()
+        self._fall_back_to_sample = image_path is not None
+        self._keep_message = False
+        self.open_path(sample_image_path() if image_path is None else image_path)
+
+    # Construction -----------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.editor = KernelEditor(self)
+        self.preset_combo = QComboBox(self)
+        self.preset_combo.setObjectName("presetCombo")
+        self.normalise_button = QPushButton("Normalise", self)
+        self.normalise_button.setObjectName("normaliseButton")
+        self.normalise_button.setToolTip("Divide every weight by the sum, so brightness is kept")
+        self.options = OptionsPanel(self)
+
+        kernel_box = QGroupBox("Kernel", self)
+        kernel_layout = QVBoxLayout(kernel_box)
+        kernel_layout.addWidget(self.preset_combo)
+        kernel_layout.addWidget(self.editor)
+        kernel_layout.addWidget(self.normalise_button)
+        options_box = QGroupBox("Options", self)
+        QVBoxLayout(options_box).addWidget(self.options)
+        panel = QWidget(self)
+        panel_layout = QVBoxLayout(panel)
+        panel_layout.addWidget(kernel_box)
+        panel_layout.addWidget(options_box)
+        panel_layout.addStretch(1)
+        scroller = QScrollArea(self)
+        scroller.setWidget(panel)
+        scroller.setWidgetResizable(True)
+        scroller.setMinimumWidth(300)
+        self.kernel_dock = QDockWidget("Kernel", self)
+        self.kernel_dock.setObjectName("kernelDock")
+        self.kernel_dock.setWidget(scroller)
+        self.kernel_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.kernel_dock.setTitleBarWidget(QWidget(self.kernel_dock))
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.kernel_dock)
+
+        self.histogram = HistogramView(self)
+        self.histogram_dock = QDockWidget("Histogram of the result", self)
+        self.histogram_dock.setObjectName("histogramDock")
+        self.histogram_dock.setWidget(self.histogram)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.histogram_dock)
+        self.histogram_dock.hide()
+
+        self.message_bar = MessageBar(self)
+        self.views = ImageViews(self)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(4, 4, 4, 4)
+        central_layout.addWidget(self.message_bar)
+        central_layout.addWidget(self.views, 1)
+        self.setCentralWidget(central)
+        self._fill_preset_combo()
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", self._choose_image, keys.Open)
+        self.paste_action = self._action(
+            "&Paste Image", self.paste_image, keys.Paste, "Use the image on the clipboard"
+        )
+        self.export_result_action = self._action(
+            "&Export Result…", self._choose_result_export, "Ctrl+E", "Save the result as shown"
+        )
+        self.export_float_action = self._action(
+            "Export Result as &Float TIFF…",
+            self._choose_float_export,
+            tip="Save the exact float32 values",
+        )
+        self.export_views_action = self._action(
+            "Export &All Views…", self._choose_views_export, "Ctrl+Shift+E"
+        )
+        self.copy_action = self._action("&Copy Result", self.copy_result, "Ctrl+Shift+C")
+        self.import_kernel_action = self._action("&Import Kernel…", self._choose_kernel_import)
+        self.export_kernel_action = self._action("Export &Kernel…", self._choose_kernel_export)
+        self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(keys.Undo))
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
+        self.normalise_action = self._action("&Normalise Kernel", self.normalise, "Ctrl+Shift+N")
+        self.save_preset_action = self._action(
+            "&Save Kernel as Preset…", self._ask_preset_name, keys.Save
+        )
+        self.fit_action = self._action("&Fit", self.views.fit, "Ctrl+0")
+        self.one_to_one_action = self._action(
+            "&Actual Pixels (1:1)", self.views.one_to_one, "Ctrl+1"
+        )
+        self.histogram_action = self.histogram_dock.toggleViewAction()
+        self.histogram_action.setText("&Histogram")
+        self.histogram_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.about_action = self._action("&About Kernel Studio", self._about)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        samples_menu = file_menu.addMenu("Open &Sample")
+        for name in SAMPLE_IMAGES:
+            samples_menu.addAction(
+                name.capitalize(), lambda n=name: self.open_path(sample_image_path(n))
+            )
+        file_menu.addAction(self.paste_action)
+        file_menu.addSeparator()
+        for action in (
+            self.export_result_action,
+            self.export_float_action,
+            self.export_views_action,
+            self.copy_action,
+        ):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_kernel_action)
+        file_menu.addAction(self.export_kernel_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.normalise_action)
+
+        self.presets_menu = bar.addMenu("&Presets")
+        self._fill_presets_menu()
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.fit_action)
+        view_menu.addAction(self.one_to_one_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.histogram_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        self.pixel_label = QLabel(self)
+        self.pixel_label.setObjectName("pixelLabel")
+        self.timing_label = QLabel(self)
+        self.timing_label.setObjectName("timingLabel")
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.hide()
+        status = self.statusBar()
+        status.addWidget(self.pixel_label, 1)
+        status.addPermanentWidget(self.busy_bar)
+        status.addPermanentWidget(self.timing_label)
+
+    def _connect(self) -> None:
+        self.editor.cellEdited.connect(self._on_cell_edited)
+        self.editor.cellInvalid.connect(self._on_cell_invalid)
+        self.editor.sizeRequested.connect(self._on_size_requested)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.normalise_button.clicked.connect(self.normalise)
+        self.options.changed.connect(self._on_option_changed)
+        self.views.hovered.connect(self._on_hovered)
+        self.views.left.connect(self.pixel_label.clear)
+        self.histogram_dock.visibilityChanged.connect(
+            lambda visible: self.controller.update_settings(histogram=visible)
+        )
+        controller = self.controller
+        controller.imageLoaded.connect(self._on_image_loaded)
+        controller.renderingReady.connect(self._on_rendering)
+        controller.failed.connect(self._on_failed)
+        controller.saved.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        controller.busyChanged.connect(self.busy_bar.setVisible)
+
+    # Settings -------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        store = self.store
+        geometry = store.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        state = store.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        weights = PRESETS["identity"]
+        saved = store.value("kernel/weights")
+        if isinstance(saved, str):
+            try:
+                weights = validate_kernel(json.loads(saved))
+            except ValueError:
+                weights = PRESETS["identity"]
+        border = store.value("options/border", "mirror")
+        display = store.value("options/display", "clip")
+        self.controller.update_settings(
+            weights=weights,
+            border=border if border in BORDERS else "mirror",
+            display=display if display in DISPLAY_MODES else "clip",
+            flip=store.value("options/flip", False, type=bool),
+            grey=store.value("options/grey", False, type=bool),
+            channels_of_result=store.value("options/channels", False, type=bool),
+        )
+        self.editor.set_weights(self.controller.settings.weights)
+        self.editor.set_flip(self.controller.settings.flip)
+        self.options.show_settings(self.controller.settings)
+        self._sync_preset_combo()
+
+    def _save(self) -> None:
+        settings = self.controller.settings
+        store = self.store
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("kernel/weights", json.dumps(settings.weights.tolist()))
+        store.setValue("options/border", settings.border)
+        store.setValue("options/flip", settings.flip)
+        store.setValue("options/grey", settings.grey)
+        store.setValue("options/display", settings.display)
+        store.setValue("options/channels", settings.channels_of_result)
+        store.sync()
+
+    # Kernel ---------------------------------------------------------------------
+
+    def set_kernel(self, weights: np.ndarray, text: str = "Change kernel") -> None:
+        """Use `weights` as the kernel, as one undoable step."""
+        old = self.controller.settings.weights
+        self.undo_stack.push(_KernelChange(self, old, np.array(weights), text, None, False))
+
+    def choose_preset(self, slug: str) -> None:
+        """Load a built-in preset into the grid, with the display mapping that suits it."""
+        self.set_kernel(PRESETS[slug], f"Preset {PRESET_NAMES[slug]}")
+        self.controller.update_settings(display=PRESET_DISPLAY[slug])
+        self.options.show_settings(self.controller.settings)
+
+    def normalise(self) -> None:
+        """Divide the weights by their sum (nothing happens when the sum is 0)."""
+        weights = self.controller.settings.weights
+        normalised = normalise(weights)
+        if np.array_equal(normalised, weights):
+            self.statusBar().showMessage("The weights sum to 0 or 1: nothing to normalise.", 5000)
+            return
+        self.set_kernel(normalised, "Normalise")
+
+    def _show_kernel(self, weights: np.ndarray, *, update_editor: bool) -> None:
+        self._requested_at = time.perf_counter()
+        self.controller.update_settings(weights=weights)
+        if update_editor:
+            self.editor.set_weights(weights)
+        else:
+            self.editor.set_flip(self.controller.settings.flip)
+        self._sync_preset_combo()
+
+    def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
+        self.message_bar.hide()
+        old = self.controller.settings.weights
+        self.undo_stack.push(_KernelChange(self, old, weights, "Edit weight", (row, column), True))
+
+    def _on_cell_invalid(self, row: int, column: int, reason: str) -> None:
+        self.statusBar().showMessage(f"Row {row + 1}, column {column + 1}: {reason}", 8000)
+
+    def _on_size_requested(self, height: int, width: int) -> None:
+        weights = resize_centred(self.controller.settings.weights, height, width)
+        self.set_kernel(weights, f"Resize to {height}×{width}")
+
+    def _fill_preset_combo(self) -> None:
+        combo = self.preset_combo
+        combo.clear()
+        combo.addItem("Custom kernel", None)
+        for slug, name in PRESET_NAMES.items():
+            combo.addItem(name, slug)
+        customs = self.custom_presets.load_all()
+        if customs:
+            combo.insertSeparator(combo.count())
+            for kernel in customs:
+                combo.addItem(f"★ {kernel.name}", kernel)
+
+    def _fill_presets_menu(self) -> None:
+        menu = self.presets_menu
+        menu.clear()
+        for slug, name in PRESET_NAMES.items():
+            menu.addAction(name, lambda s=slug: self.choose_preset(s))
+        customs = self.custom_presets.load_all()
+        if customs:
+            menu.addSeparator()
+            for kernel in customs:
+                menu.addAction(
+                    f"★ {kernel.name}", lambda k=kernel: self.set_kernel(k.weights, k.name)
+                )
+        menu.addSeparator()
+        menu.addAction(self.save_preset_action)
+
+    def _on_preset_activated(self, index: int) -> None:
+        choice = self.preset_combo.itemData(index)
+        if isinstance(choice, str):
+            self.choose_preset(choice)
+        elif isinstance(choice, Kernel):
+            self.set_kernel(choice.weights, choice.name)
+
+    def _sync_preset_combo(self) -> None:
+        weights = self.controller.settings.weights
+        for index in range(self.preset_combo.count()):
+            choice = self.preset_combo.itemData(index)
+            candidate = PRESETS.get(choice) if isinstance(choice, str) else None
+            if isinstance(choice, Kernel):
+                candidate = choice.weights
+            if candidate is not None and np.array_equal(candidate, weights):
+                self.preset_combo.setCurrentIndex(index)
+                return
+        self.preset_combo.setCurrentIndex(0)
+
+    def save_custom_preset(self, name: str) -> None:
+        """Keep the current kernel as a preset called `name`, across restarts."""
+        try:
+            self.custom_presets.save(Kernel(name, np.array(self.controller.settings.weights)))
+        except KernelFileError as error:
+            self._on_failed(f"Could not save the preset: {error}")
+            return
+        self._fill_preset_combo()
+        self._fill_presets_menu()
+        self._sync_preset_combo()
+        self.statusBar().showMessage(f"Saved preset “{name}”", 5000)
+
+    def _ask_preset_name(self) -> None:
+        name, accepted = QInputDialog.getText(self, "Save Kernel as Preset", "Preset name:")
+        if accepted and name.strip():
+            self.save_custom_preset(name.strip())
+
+    def import_kernel(self, path: str | Path) -> None:
+        """Read a kernel file into the grid; a bad file is reported and ignored."""
+        try:
+            kernel = read_kernel_file(path)
+        except KernelFileError as error:
+            self._on_failed(f"Could not import the kernel: {error}")
+            return
+        self.set_kernel(kernel.weights, f"Import {kernel.name or Path(path).name}")
+
+    # Options --------------------------------------------------------------------
+
+    def _on_option_changed(self, field: str, value: object) -> None:
+        self._requested_at = time.perf_counter()
+        self.controller.update_settings(**{field: value})
+        if field == "flip":
+            self.editor.set_flip(bool(value))
+
+    # Images ---------------------------------------------------------------------
+
+    def open_path(self, path: str | Path) -> None:
+        """Open the image at `path` in the background; a failure keeps the current one."""
+        path = Path(path)
+        if path.is_dir():
+            self._on_failed(f"'{path.name}' is a folder; open or drop one image file.")
+            return
+        self._requested_at = time.perf_counter()
+        self.controller.load_path(path)
+
+    def paste_image(self) -> None:
+        """Use the clipboard's image, or the image file copied in a file manager."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is not None and mime.hasImage():
+            image = QGuiApplication.clipboard().image()
+            if not image.isNull():
+                self.controller.load_pixels(qimage_to_array(image), "Pasted image")
+                return
+        if mime is not None and mime.hasUrls():
+            self._open_urls(mime.urls())
+            return
+        self._on_failed("The clipboard holds no image to paste.")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept anything with files or an image; the drop decides whether it is usable."""
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Open the dropped image file (exactly one) or image data."""
+        mime = event.mimeData()
+        event.acceptProposedAction()
+        if mime.hasUrls():
+            self._open_urls(mime.urls())
+        elif mime.hasImage():
+            self.controller.load_pixels(qimage_to_array(QImage(mime.imageData())), "Dropped image")
+
+    def _open_urls(self, urls) -> None:
+        files = [url for url in urls if url.isLocalFile()]
+        if len(urls) != 1:
+            self._on_failed(f"{len(urls)} items were dropped; drop one image file at a time.")
+        elif not files:
+            self._on_failed(f"'{urls[0].toString()}' is not a local file.")
+        else:
+            self.open_path(files[0].toLocalFile())
+
+    def _on_image_loaded(self, image: LoadedImage) -> None:
+        if self._keep_message:
+            self._keep_message = False
+        else:
+            self.message_bar.hide()
+        self.views.set_image("original", image.pixels8)
+        shape = "×".join(str(n) for n in image.pixels.shape)
+        self.views.set_title("original", f"Original — {image.name}")
+        self.statusBar().showMessage(f"Opened {image.name}: {shape} {image.pixels.dtype}", 5000)
+        self.setWindowTitle(f"{image.name} — Kernel Studio")
+        if image.path is not None:
+            self._remember(image.path)
+
+    def _on_rendering(self, rendering: Rendering) -> None:
+        offset = rendering.offset
+        self.views.set_image("result", rendering.result8, offset)
+        channels_offset = offset if rendering.settings.channels_of_result else (0, 0)
+        for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
+            self.views.set_image(name, channel, channels_offset)
+        of = "result" if rendering.settings.channels_of_result else "original"
+        for name in ("red", "green", "blue"):
+            self.views.set_title(name, f"{name.capitalize()} ({of})")
+        if rendering.histogram is not None:
+            self.histogram.show_counts(rendering.histogram)
+        latency = (time.perf_counter() - self._requested_at) * 1000
+        shape = "×".join(str(n) for n in rendering.result.shape)
+        self.timing_label.setText(
+            f"Result {shape} · computed in {rendering.seconds * 1000:.1f} ms"
+            f" · shown {latency:.0f} ms after the edit"
+        )
+
+    def _on_failed(self, message: str) -> None:
+        self.message_bar.show_message(message)
+        if self.controller.image is None and self._fall_back_to_sample:
+            self._fall_back_to_sample = False
+            self._keep_message = True
+            self.open_path(sample_image_path())
+
+    def _on_hovered(self, view: str, row: int, column: int) -> None:
+        image = self.controller.image
+        if image is None:
+            return
+        parts = [f"x {column}, y {row}", f"original {_format_pixel(image.pixels[row, column])}"]
+        rendering = self.controller.rendering
+        if rendering is not None:
+            result_row, result_column = row - rendering.offset[0], column - rendering.offset[1]
+            height, width = rendering.result.shape[:2]
+            if 0 <= result_row < height and 0 <= result_column < width:
+                value = rendering.result[result_row, result_column]
+                parts.append(f"result {_format_pixel(value)}")
+            else:
+                parts.append("result — (outside the 'valid' area)")
+        self.pixel_label.setText("   ".join(parts))
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())]
+        recent += [p for p in self.store.value("files/recent", [], type=list) if p != recent[0]]
+        self.store.setValue("files/recent", recent[:MAX_RECENT_FILES])
+        self.store.setValue("files/lastFolder", str(path.resolve().parent))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.store.value("files/recent", [], type=list)
+        for name in recent:
+            self.recent_menu.addAction(name, lambda p=name: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _last_folder(self) -> str:
+        return str(self.store.value("files/lastFolder", str(Path.home())))
+
+    def _choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open Image", self._last_folder(), f"{_IMAGE_FILTER};;All files (*)"
+        )
+        if path:
+            self.open_path(path)
+
+    # Export ---------------------------------------------------------------------
+
+    def export_result(self, path: str | Path, *, exact: bool = False) -> None:
+        """Save the result (8-bit as shown, or float32 TIFF when `exact`)."""
+        self.controller.export_result(path, exact=exact)
+
+    def export_views(self, path: str | Path) -> None:
+        """Save the original, the result and the channels side by side."""
+        self.controller.export_views(path)
+
+    def export_kernel(self, path: str | Path) -> None:
+        """Save the kernel as a kernel JSON file named after the file."""
+        self.controller.export_kernel(path, Path(path).stem)
+
+    def copy_result(self) -> None:
+        """Put the result, as shown, on the clipboard."""
+        rendering = self.controller.rendering
+        if rendering is None:
+            self._on_failed("There is no result to copy yet.")
+            return
+        QGuiApplication.clipboard().setImage(array_to_qimage(rendering.result8))
+        self.statusBar().showMessage("Result copied to the clipboard", 5000)
+
+    def _suggested_name(self, suffix: str) -> str:
+        image = self.controller.image
+        stem = Path(image.name).stem if image is not None else "result"
+        preset = self.preset_combo.currentData()
+        label = preset if isinstance(preset, str) else "kernel"
+        return str(Path(self._last_folder()) / f"{stem}-{label}{suffix}")
+
+    def _ask_save_path(self, title: str, suffix: str, filters: list[str]) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, self._suggested_name(suffix), ";;".join(filters)
+        )
+        if not path:
+            return None
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(suffix)
+        self.store.setValue("files/lastFolder", str(target.parent))
+        return target
+
+    def _choose_result_export(self) -> None:
+        target = self._ask_save_path("Export Result", ".png", list(_EXPORT_FILTERS.values()))
+        if target is not None:
+            self.export_result(target)
+
+    def _choose_float_export(self) -> None:
+        target = self._ask_save_path("Export Exact Result", ".tif", [_EXPORT_FILTERS[".tif"]])
+        if target is not None:
+            self.export_result(target, exact=True)
+
+    def _choose_views_export(self) -> None:
+        filters = list(_EXPORT_FILTERS.values())
+        target = self._ask_save_path("Export All Views", ".png", filters)
+        if target is not None:
+            self.export_views(target)
+
+    def _choose_kernel_export(self) -> None:
+        target = self._ask_save_path("Export Kernel", ".json", [_KERNEL_FILTER])
+        if target is not None:
+            self.export_kernel(target)
+
+    def _choose_kernel_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import Kernel", self._last_folder(), f"{_KERNEL_FILTER};;All files (*)"
+        )
+        if path:
+            self.import_kernel(path)
+
+    # Window ---------------------------------------------------------------------
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Kernel Studio",
+            f"<h3>Kernel Studio {__version__}</h3>"
+            "<p>A playground for image convolution kernels: type weights, pick presets, "
+            "and watch every channel change.</p>"
+            "<p>Sample photographs: coffee by Rachel Michetti (CC0), astronaut Eileen "
+            "Collins by NASA (public domain).</p>",
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Give the kernel panel its natural width the first time the window shows."""
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if self.store.value("window/state") is None:
+                self.resizeDocks([self.kernel_dock], [330], Qt.Orientation.Horizontal)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the window and options, and let running work finish."""
+        self._save()
+        self.controller.shutdown()
+        super().closeEvent(event)
+
+
+def _format_pixel(value: np.ndarray | np.generic) -> str:
+    values = np.atleast_1d(value)
+    if values.dtype.kind == "f":
+        text = ", ".join(f"{v:.4g}" for v in values)
+    else:
+        text = ", ".join(str(v) for v in values)
+    return f"({text})" if values.size > 1 else text

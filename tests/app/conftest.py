@@ -1,0 +1,71 @@
+"""Fixtures for the Qt tests: isolated settings, a configured app, a ready window."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from scipy import ndimage
+
+from kernelstudio.app.launch import configure_application
+from kernelstudio.display import to_uint8
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path, monkeypatch):
+    """Every test gets empty settings and its own config folder."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    configure_application(qapp)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(config))
+    QSettings().clear()
+    yield config
+    QSettings().clear()
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build a MainWindow and wait for its first result."""
+    from kernelstudio.app import MainWindow
+
+    def build(image_path=None):
+        window = MainWindow(image_path)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.controller.rendering is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+        return window
+
+    return build
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def oracle(image, weights, *, border="mirror", flip=False):
+    """scipy.ndimage per channel, in float64: the independent reference."""
+    operation = ndimage.convolve if flip else ndimage.correlate
+    pixels = np.asarray(image, dtype=np.float64)
+    if border == "valid":
+        half_rows, half_columns = weights.shape[0] // 2, weights.shape[1] // 2
+        full = oracle(image, weights, border="constant", flip=flip)
+        return full[
+            half_rows : pixels.shape[0] - half_rows, half_columns : pixels.shape[1] - half_columns
+        ]
+    if pixels.ndim == 2:
+        return operation(pixels, weights, mode=border)
+    return np.stack(
+        [operation(pixels[..., c], weights, mode=border) for c in range(pixels.shape[2])], axis=-1
+    )
+
+
+def oracle8(image, weights, display="clip", **options):
+    """The oracle mapped to 8-bit as the views show it (±1 from rounding)."""
+    return to_uint8(oracle(image, weights, **options), display)
+
+
+def assert_close(result, expected, weights=None, image=None):
+    scale = 1.0
+    if weights is not None and image is not None:
+        scale = float(np.abs(weights).sum() * max(1.0, float(np.abs(image).max())))
+    np.testing.assert_allclose(result, expected, atol=2e-6 * scale + 1e-6)

@@ -1,0 +1,518 @@
+"""The main window driven as a person would: typing, presets, drops, exports."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from kernelstudio.kernels import PRESET_DISPLAY, PRESET_NAMES, PRESETS
+from kernelstudio.samples import sample_image_path
+from tests.app.conftest import assert_close, oracle, oracle8
+
+
+def sample_rgb():
+    return cv2.cvtColor(cv2.imread(str(sample_image_path())), cv2.COLOR_BGR2RGB)
+
+
+def cell(window, row, column) -> QLineEdit:
+    found = window.findChild(QLineEdit, f"cell_{row}_{column}")
+    assert found is not None, f"no cell_{row}_{column}"
+    return found
+
+
+def type_into(qtbot, window, row, column, text):
+    """Replace a cell's text keystroke by keystroke, as a person does."""
+    target = cell(window, row, column)
+    target.setFocus()
+    target.selectAll()
+    qtbot.keyClick(target, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(target, text)
+
+
+def wait_for_result(qtbot, window, weights, **options):
+    """Wait until the window's latest result is for `weights` and return it."""
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.is_idle
+            and window.controller.rendering is not None
+            and np.array_equal(window.controller.rendering.settings.weights, weights)
+        ),
+        timeout=10_000,
+    )
+    return window.controller.rendering
+
+
+def drop(window, mime: QMimeData):
+    """Send the drag-enter and drop events a file manager would send."""
+    position = QPointF(window.width() / 2, window.height() / 2)
+    enter = QDragEnterEvent(
+        position.toPoint(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    dropped = QDropEvent(
+        position,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, dropped)
+
+
+def files_mime(*paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    return mime
+
+
+def write_png(path, rgb):
+    assert cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture
+def small_image(tmp_path):
+    rgb = np.random.default_rng(11).integers(0, 256, size=(37, 53, 3)).astype(np.uint8)
+    return write_png(tmp_path / "small.png", rgb), rgb
+
+
+# Opening ---------------------------------------------------------------------
+
+
+def test_opens_on_the_sample_with_identity_result(window):
+    image = window.controller.image
+    np.testing.assert_array_equal(image.pixels, sample_rgb())
+    rendering = window.controller.rendering
+    np.testing.assert_array_equal(rendering.settings.weights, PRESETS["identity"])
+    assert_close(rendering.result, oracle(sample_rgb(), PRESETS["identity"]))
+    assert window.preset_combo.currentData() == "identity"
+    assert "coffee.png" in window.windowTitle()
+
+
+def test_a_bad_path_on_the_command_line_falls_back_to_the_sample(make_window, tmp_path):
+    window = make_window(tmp_path / "missing.jpg")
+    np.testing.assert_array_equal(window.controller.image.pixels, sample_rgb())
+    assert "missing.jpg" in window.message_bar.text
+
+
+def test_opens_the_given_image(make_window, small_image):
+    path, rgb = small_image
+    window = make_window(path)
+    np.testing.assert_array_equal(window.controller.image.pixels, rgb)
+
+
+# Typing into the grid ----------------------------------------------------------
+
+
+def test_typing_a_fraction_updates_the_result(qtbot, window):
+    type_into(qtbot, window, 1, 1, "1/16")
+    expected_weights = np.zeros((3, 3))
+    expected_weights[1, 1] = 1 / 16
+    rendering = wait_for_result(qtbot, window, expected_weights)
+    assert_close(rendering.result, oracle(sample_rgb(), expected_weights))
+    assert window.preset_combo.currentData() is None
+    assert window.editor.sum_label.text() == "Sum: 1/16"
+
+
+def test_every_keystroke_that_leaves_a_valid_kernel_computes(qtbot, window):
+    results = []
+    window.controller.resultReady.connect(results.append)
+    target = cell(window, 0, 0)
+    target.setFocus()
+    target.selectAll()
+    qtbot.keyClick(target, Qt.Key.Key_Backspace)
+    for key in "25":
+        qtbot.keyClick(target, key)
+        qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+    final = PRESETS["identity"].copy()
+    final[0, 0] = 25
+    wait_for_result(qtbot, window, final)
+    assert len(results) >= 2
+
+
+def test_invalid_cell_turns_red_and_keeps_the_last_result(qtbot, window):
+    before = window.controller.rendering
+    with qtbot.assertNotEmitted(window.controller.resultReady, wait=300):
+        type_into(qtbot, window, 0, 1, "x*3")
+    target = cell(window, 0, 1)
+    assert target.property("invalid") is True
+    assert "not a number" in target.toolTip()
+    assert window.controller.rendering is before
+    type_into(qtbot, window, 0, 1, "2")
+    assert target.property("invalid") is False
+    assert target.toolTip() == ""
+    expected = PRESETS["identity"].copy()
+    expected[0, 1] = 2
+    wait_for_result(qtbot, window, expected)
+
+
+def test_rapid_typing_ends_on_the_final_kernel(qtbot, window):
+    for row in range(3):
+        for column in range(3):
+            type_into(qtbot, window, row, column, f"{row * 3 + column - 4}/7")
+    final = (np.arange(9).reshape(3, 3) - 4) / 7
+    rendering = wait_for_result(qtbot, window, final)
+    assert_close(rendering.result, oracle(sample_rgb(), final), final, sample_rgb())
+
+
+def test_undo_and_redo_kernel_edits(qtbot, window):
+    type_into(qtbot, window, 1, 1, "3")
+    edited = PRESETS["identity"] * 3
+    wait_for_result(qtbot, window, edited)
+    window.undo_action.trigger()
+    wait_for_result(qtbot, window, PRESETS["identity"])
+    assert cell(window, 1, 1).text() == "1"
+    window.redo_action.trigger()
+    wait_for_result(qtbot, window, edited)
+    assert cell(window, 1, 1).text() == "3"
+
+
+def test_ctrl_z_in_a_cell_undoes_the_kernel_edit(qtbot, window):
+    window.choose_preset("sharpen")
+    wait_for_result(qtbot, window, PRESETS["sharpen"])
+    type_into(qtbot, window, 1, 1, "9")
+    target = cell(window, 1, 1)
+    qtbot.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_for_result(qtbot, window, PRESETS["sharpen"])
+    assert target.text() == "5"
+
+
+# Presets and options -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["gaussian-blur", "outline", "unsharp-mask-5x5"])
+def test_choosing_a_preset_in_the_combo_fills_the_grid(qtbot, window, slug):
+    combo = window.preset_combo
+    index = combo.findData(slug)
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    weights = PRESETS[slug]
+    rendering = wait_for_result(qtbot, window, weights)
+    np.testing.assert_array_equal(window.editor.weights, weights)
+    assert window.editor.grid.cell(0, 0).objectName() == "cell_0_0"
+    assert rendering.settings.display == PRESET_DISPLAY[slug]
+    expected8 = oracle8(sample_rgb(), weights, PRESET_DISPLAY[slug])
+    assert np.abs(rendering.result8.astype(int) - expected8).max() <= 1
+
+
+def test_presets_menu_lists_every_preset(qtbot, window):
+    texts = [action.text() for action in window.presets_menu.actions()]
+    for name in PRESET_NAMES.values():
+        assert name in texts
+    outline = next(a for a in window.presets_menu.actions() if a.text() == "Outline")
+    outline.trigger()
+    wait_for_result(qtbot, window, PRESETS["outline"])
+
+
+def test_size_selector_keeps_the_centre(qtbot, window):
+    window.choose_preset("sharpen")
+    wait_for_result(qtbot, window, PRESETS["sharpen"])
+    window.editor.size_combo.activated.emit(window.editor.size_combo.findText("5×5"))
+    grown = np.zeros((5, 5))
+    grown[1:4, 1:4] = PRESETS["sharpen"]
+    rendering = wait_for_result(qtbot, window, grown)
+    assert window.findChild(QLineEdit, "cell_4_4") is not None
+    assert_close(rendering.result, oracle(sample_rgb(), grown), grown, sample_rgb())
+    window.editor.size_combo.activated.emit(window.editor.size_combo.findText("3×3"))
+    wait_for_result(qtbot, window, PRESETS["sharpen"])
+
+
+@pytest.mark.parametrize("border", ["constant", "nearest", "reflect", "wrap", "valid"])
+def test_border_mode_from_the_combo(qtbot, window, border):
+    window.choose_preset("emboss")
+    combo = window.options.border_combo
+    combo.setCurrentIndex(combo.findData(border))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.is_idle and window.controller.rendering.settings.border == border
+        ),
+        timeout=10_000,
+    )
+    rendering = window.controller.rendering
+    expected = oracle(sample_rgb(), PRESETS["emboss"], border=border)
+    assert rendering.result.shape == expected.shape
+    assert_close(rendering.result, expected, PRESETS["emboss"], sample_rgb())
+
+
+def test_flip_applies_the_rotated_kernel_and_shows_it(qtbot, window):
+    window.choose_preset("sobel-left")
+    window.options.flip_check.click()
+    qtbot.waitUntil(
+        lambda: window.controller.is_idle and window.controller.rendering.settings.flip,
+        timeout=10_000,
+    )
+    expected = oracle(sample_rgb(), PRESETS["sobel-left"], flip=True)
+    assert_close(window.controller.rendering.result, expected, PRESETS["sobel-left"], sample_rgb())
+    assert window.editor.flipped_grid.isVisible()
+    np.testing.assert_array_equal(window.editor.flipped_grid.weights, PRESETS["sobel-right"])
+
+
+def test_greyscale_processing(qtbot, window):
+    combo = window.options.colour_combo
+    combo.setCurrentIndex(combo.findData(True))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: window.controller.is_idle and window.controller.rendering.settings.grey,
+        timeout=10_000,
+    )
+    grey = cv2.cvtColor(cv2.imread(str(sample_image_path())), cv2.COLOR_BGR2GRAY)
+    result = window.controller.rendering.result
+    assert result.shape == grey.shape
+    assert np.abs(result - grey).max() <= 1
+
+
+def test_normalise_divides_by_the_sum(qtbot, window):
+    for row in range(3):
+        for column in range(3):
+            type_into(qtbot, window, row, column, "1")
+    wait_for_result(qtbot, window, np.ones((3, 3)))
+    window.normalise_button.click()
+    wait_for_result(qtbot, window, np.ones((3, 3)) / 9)
+    assert window.editor.sum_label.text() == "Sum: 1"
+
+
+def test_custom_preset_survives_a_restart(qtbot, window, make_window):
+    type_into(qtbot, window, 0, 0, "2")
+    weights = PRESETS["identity"].copy()
+    weights[0, 0] = 2
+    wait_for_result(qtbot, window, weights)
+    window.save_custom_preset("My kernel")
+    window.close()
+    reopened = make_window()
+    combo = reopened.preset_combo
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert "★ My kernel" in labels
+    index = labels.index("★ My kernel")
+    combo.activated.emit(index)
+    wait_for_result(qtbot, reopened, weights)
+
+
+def test_options_and_kernel_are_restored_on_restart(qtbot, window, make_window):
+    window.choose_preset("laplacian")
+    combo = window.options.border_combo
+    combo.setCurrentIndex(combo.findData("wrap"))
+    combo.activated.emit(combo.currentIndex())
+    window.options.flip_check.click()
+    qtbot.waitUntil(lambda: window.controller.settings.flip, timeout=10_000)
+    window.close()
+    reopened = make_window()
+    settings = reopened.controller.rendering.settings
+    np.testing.assert_array_equal(settings.weights, PRESETS["laplacian"])
+    assert (settings.border, settings.flip, settings.display) == ("wrap", True, "abs")
+    assert reopened.options.flip_check.isChecked()
+    assert reopened.preset_combo.currentData() == "laplacian"
+
+
+def test_import_and_export_kernel_files(qtbot, window, tmp_path):
+    path = tmp_path / "edge.json"
+    path.write_text(json.dumps({"name": "edge", "weights": [[1, 0, -1]]}))
+    window.import_kernel(path)
+    wait_for_result(qtbot, window, np.array([[1.0, 0.0, -1.0]]))
+    assert window.editor.size_combo.currentText() == "1×3"
+    exported = tmp_path / "out.json"
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
+        window.export_kernel(exported)
+    assert json.loads(exported.read_text())["weights"] == [[1, 0, -1]]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    window.import_kernel(broken)
+    assert "not valid JSON" in window.message_bar.text
+    np.testing.assert_array_equal(window.controller.settings.weights, [[1, 0, -1]])
+
+
+# Loading by drop and paste -----------------------------------------------------
+
+
+def test_dropping_an_image_file_opens_it(qtbot, window, small_image):
+    path, rgb = small_image
+    with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000):
+        drop(window, files_mime(path))
+    wait_for_result(qtbot, window, PRESETS["identity"])
+    qtbot.waitUntil(lambda: window.controller.rendering.result.shape == rgb.shape)
+    np.testing.assert_array_equal(window.controller.image.pixels, rgb)
+    assert_close(window.controller.rendering.result, oracle(rgb, PRESETS["identity"]))
+
+
+@pytest.mark.parametrize("case", ["folder", "two-files", "text-file", "missing", "remote"])
+def test_bad_drops_keep_the_current_image(qtbot, window, tmp_path, small_image, case):
+    path, _ = small_image
+    text_file = tmp_path / "notes.png"
+    text_file.write_text("not an image")
+    mime = {
+        "folder": lambda: files_mime(tmp_path),
+        "two-files": lambda: files_mime(path, path),
+        "text-file": lambda: files_mime(text_file),
+        "missing": lambda: files_mime(tmp_path / "gone.png"),
+        "remote": lambda: _remote_mime(),
+    }[case]()
+    before = window.controller.image
+    drop(window, mime)
+    qtbot.waitUntil(lambda: window.message_bar.text != "", timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+    assert window.controller.image is before
+    assert window.message_bar.isVisible()
+
+
+def _remote_mime():
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/picture.png")])
+    return mime
+
+
+def test_drag_without_files_or_images_is_refused(window):
+    mime = QMimeData()
+    mime.setText("hello")
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
+
+
+def test_paste_an_image_from_the_clipboard(qtbot, window):
+    rgb = np.random.default_rng(2).integers(0, 256, size=(20, 30, 3)).astype(np.uint8)
+    image = QImage(rgb.data, 30, 20, 90, QImage.Format.Format_RGB888).copy()
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000):
+        window.paste_action.trigger()
+    np.testing.assert_array_equal(window.controller.image.pixels, rgb)
+
+
+def test_paste_without_an_image_says_so(window):
+    QGuiApplication.clipboard().setText("just text")
+    window.paste_image()
+    assert "no image" in window.message_bar.text
+
+
+# Exporting ---------------------------------------------------------------------
+
+
+def test_export_result_writes_what_is_shown(qtbot, window, tmp_path):
+    window.choose_preset("outline")
+    wait_for_result(qtbot, window, PRESETS["outline"])
+    target = tmp_path / "outline.png"
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
+        window.export_result(target)
+    written = cv2.cvtColor(cv2.imread(str(target)), cv2.COLOR_BGR2RGB)
+    expected = oracle8(sample_rgb(), PRESETS["outline"], "abs")
+    assert np.abs(written.astype(int) - expected).max() <= 1
+
+
+def test_export_float_tiff_keeps_exact_values(qtbot, window, tmp_path):
+    window.choose_preset("outline")
+    wait_for_result(qtbot, window, PRESETS["outline"])
+    target = tmp_path / "outline.tif"
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
+        window.export_result(target, exact=True)
+    written = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
+    assert written.dtype == np.float32
+    assert written.min() < 0
+    assert_close(written[..., ::-1], oracle(sample_rgb(), PRESETS["outline"]))
+
+
+def test_export_all_views_holds_every_panel(qtbot, window, tmp_path):
+    target = tmp_path / "views.png"
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
+        window.export_views(target)
+    written = cv2.imread(str(target))
+    height, width = sample_rgb().shape[:2]
+    assert written.shape[0] > height
+    assert written.shape[1] > 5 * width
+
+
+@pytest.mark.parametrize("name", ["missing/out.png", "out.xyz"])
+def test_failed_export_shows_a_message_and_leaves_nothing(qtbot, window, tmp_path, name):
+    with qtbot.waitSignal(window.controller.failed, timeout=10_000):
+        window.export_result(tmp_path / name)
+    assert "Cannot save" in window.message_bar.text
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and "config" not in p.parts]
+    assert leftovers == []
+
+
+def test_copy_result_to_the_clipboard(qtbot, window):
+    window.copy_action.trigger()
+    image = QGuiApplication.clipboard().image().convertToFormat(QImage.Format.Format_RGB888)
+    assert (image.width(), image.height()) == (600, 400)
+    pixel = image.pixelColor(10, 20)
+    assert (pixel.red(), pixel.green(), pixel.blue()) == tuple(sample_rgb()[20, 10])
+
+
+# Views and status ----------------------------------------------------------------
+
+
+def test_hovering_shows_the_pixel_values(qtbot, window):
+    window.choose_preset("outline")
+    wait_for_result(qtbot, window, PRESETS["outline"])
+    window.views.hovered.emit("result", 20, 10)
+    expected = oracle(sample_rgb(), PRESETS["outline"])[20, 10]
+    text = window.pixel_label.text()
+    assert "x 10, y 20" in text
+    assert f"original ({', '.join(str(v) for v in sample_rgb()[20, 10])})" in text
+    assert f"{expected[0]:.4g}" in text
+
+
+def test_channel_views_show_the_original_or_the_result(qtbot, window):
+    window.choose_preset("outline")
+    wait_for_result(qtbot, window, PRESETS["outline"])
+    red = window.views.items["red"].image
+    np.testing.assert_array_equal(red, sample_rgb()[..., 0])
+    window.options.channels_check.click()
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.is_idle and window.controller.rendering.settings.channels_of_result
+        ),
+        timeout=10_000,
+    )
+    expected = oracle8(sample_rgb(), PRESETS["outline"], "abs")[..., 0]
+    red = window.views.items["red"].image
+    assert np.abs(red.astype(int) - expected).max() <= 1
+
+
+def test_histogram_is_one_click_away(qtbot, window):
+    window.histogram_action.trigger()
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.rendering.histogram is not None
+            and window.histogram.counts is not None
+        ),
+        timeout=10_000,
+    )
+    counts = window.histogram.counts
+    expected = np.bincount(sample_rgb()[..., 1].ravel(), minlength=256)
+    np.testing.assert_array_equal(counts[1], expected)
+
+
+def test_status_bar_reports_the_computation_time(window):
+    text = window.timing_label.text()
+    assert "400×600×3" in text
+    assert "ms" in text
+
+
+def test_window_is_usable_at_1024_by_700(qtbot, window):
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() <= 1100)
+    assert window.views.width() > 400
+    assert cell(window, 2, 2).isVisible()
+
+
+def test_closing_while_a_job_runs_exits_cleanly(qtbot, make_window):
+    window = make_window()
+    for weight in range(1, 6):
+        window.set_kernel(PRESETS["identity"] * weight)
+    with qtbot.assertNotEmitted(window.controller.resultReady, wait=500):
+        window.close()
+    assert not window.isVisible()
