@@ -1,0 +1,51 @@
+"""Refresh docs/screenshot.png: the window on the sample image with a preset applied.
+
+Run with ``.venv/bin/python docs/make_screenshot.py`` (no screen needed).
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from kernelstudio.app import MainWindow
+from kernelstudio.app.launch import configure_application
+
+TARGET = Path(__file__).with_name("screenshot.png")
+PRESET = "sobel-left"
+
+
+def main() -> int:
+    """Show the window offscreen, apply the preset, save the picture; return the status."""
+    app = QApplication(sys.argv[:1])
+    configure_application(app)
+    # Empty settings, so the picture never shows someone's last session.
+    settings_folder = tempfile.TemporaryDirectory()
+    QSettings.setPath(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_folder.name
+    )
+    window = MainWindow()
+    window.resize(1280, 800)
+    window.show()
+
+    def capture(rendering) -> None:
+        if rendering.settings.display != "abs":
+            return
+        QTimer.singleShot(300, lambda: (window.grab().save(str(TARGET)), app.quit()))
+
+    window.controller.renderingReady.connect(capture)
+    QTimer.singleShot(200, lambda: window.choose_preset(PRESET))
+    QTimer.singleShot(20_000, lambda: app.exit(1))
+    status = app.exec()
+    settings_folder.cleanup()
+    print(f"wrote {TARGET}" if status == 0 else "timed out", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
