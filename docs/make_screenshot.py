@@ -42,6 +42,7 @@ def main() -> int:
     QTimer.singleShot(200, lambda: window.choose_preset(PRESET))
     QTimer.singleShot(20_000, lambda: app.exit(1))
     status = app.exec()
+    window.close()
     settings_folder.cleanup()
     print(f"wrote {TARGET}" if status == 0 else "timed out", file=sys.stderr)
     return status
