@@ -1,0 +1,159 @@
+"""Edit-to-result latency of the window, and the longest GUI-thread stall.
+
+Run with ``.venv/bin/python -m benchmarks.gui_latency [--edits N]``. The window runs
+offscreen. For each image (the sample, then synthetic 12 and 24 megapixel
+photographs made by enlarging it) the script types a new weight into the centre
+cell, as a person would, and measures:
+
+- edit → ``resultReady``: the float result is back on the GUI thread;
+- edit → painted: the 8-bit views are updated and the result view has repainted;
+- the longest gap between ticks of a 1 ms GUI-thread timer while the jobs run,
+  which is how long the window could not react to input.
+
+Medians over the edits are printed; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from kernelstudio.app import MainWindow
+from kernelstudio.app.launch import configure_application
+from kernelstudio.samples import sample_image_path
+
+
+class StallMeter:
+    """Records the longest gap between ticks of a 1 ms timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        self._clock = QElapsedTimer()
+        self._timer = QTimer(interval=1)
+        self._timer.timeout.connect(self._tick)
+        self.longest_ms = 0.0
+        self._last = 0
+
+    def start(self) -> None:
+        self.longest_ms = 0.0
+        self._clock.start()
+        self._last = self._clock.elapsed()
+        self._timer.start()
+
+    def stop(self) -> float:
+        self._timer.stop()
+        return self.longest_ms
+
+    def _tick(self) -> None:
+        now = self._clock.elapsed()
+        self.longest_ms = max(self.longest_ms, float(now - self._last))
+        self._last = now
+
+
+def wait_until(app: QApplication, condition, timeout_s: float = 120.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window did not answer in time")
+        app.processEvents()
+
+
+def enlarged_sample(folder: Path, megapixels: float) -> Path:
+    image = cv2.imread(str(sample_image_path()))
+    scale = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    path = folder / f"sample-{megapixels:g}mp.png"
+    cv2.imwrite(str(path), cv2.resize(image, size, interpolation=cv2.INTER_CUBIC))
+    return path
+
+
+def measure(app: QApplication, window: MainWindow, edits: int) -> dict[str, float]:
+    cell = window.findChild(QLineEdit, "cell_1_1")
+    result_canvas = window.views.views["result"].getViewWidget()
+    to_result, to_paint = [], []
+    stalls = StallMeter()
+    stalls.start()
+    for edit in range(edits):
+        cell.setFocus()
+        cell.selectAll()
+        arrived: list[float] = []
+        painted: list[float] = []
+
+        def on_result(_result, arrived=arrived) -> None:
+            arrived.append(time.perf_counter())
+
+        def on_rendering(_rendering, painted=painted) -> None:
+            result_canvas.viewport().repaint()
+            painted.append(time.perf_counter())
+
+        window.controller.resultReady.connect(on_result)
+        window.controller.renderingReady.connect(on_rendering)
+        started = time.perf_counter()
+        QTest.keyClicks(cell, str(2 + edit % 7))
+        wait_until(app, lambda painted=painted: painted and window.controller.is_idle)
+        window.controller.resultReady.disconnect(on_result)
+        window.controller.renderingReady.disconnect(on_rendering)
+        to_result.append(arrived[-1] - started)
+        to_paint.append(painted[-1] - started)
+    return {
+        "edit_to_result_ms": 1000 * statistics.median(to_result),
+        "edit_to_paint_ms": 1000 * statistics.median(to_paint),
+        "longest_stall_ms": stalls.stop(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=15, help="edits per image (default 15)")
+    parser.add_argument(
+        "--megapixels", type=float, nargs="*", default=[12, 24], help="synthetic image sizes"
+    )
+    options = parser.parse_args()
+    app = QApplication(sys.argv[:1])
+    configure_application(app)
+    with tempfile.TemporaryDirectory() as folder:
+        QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, folder)
+        window = MainWindow()
+        window.resize(1280, 800)
+        window.show()
+        wait_until(app, lambda: window.controller.rendering is not None)
+        images = [sample_image_path()]
+        images += [enlarged_sample(Path(folder), size) for size in options.megapixels]
+        print(f"{'image':<22}{'pixels':>12}{'edit→result':>14}{'edit→painted':>14}{'stall':>10}")
+        for path in images:
+            window.open_path(path)
+            wait_until(
+                app,
+                lambda path=path: (
+                    window.controller.image is not None
+                    and window.controller.image.name == path.name
+                    and window.controller.is_idle
+                ),
+            )
+            figures = measure(app, window, options.edits)
+            height, width = window.controller.image.pixels.shape[:2]
+            print(
+                f"{path.name:<22}{height * width / 1e6:>10.1f}MP"
+                f"{figures['edit_to_result_ms']:>12.1f}ms"
+                f"{figures['edit_to_paint_ms']:>12.1f}ms"
+                f"{figures['longest_stall_ms']:>8.0f}ms"
+            )
+        window.close()
+    print(f"medians over {options.edits} edits each; numpy {np.__version__}, 2-core machine")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
