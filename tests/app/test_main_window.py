@@ -516,3 +516,80 @@ def test_closing_while_a_job_runs_exits_cleanly(qtbot, make_window):
     with qtbot.assertNotEmitted(window.controller.resultReady, wait=500):
         window.close()
     assert not window.isVisible()
+
+
+def test_fit_and_actual_pixels_change_every_view_together(qtbot, window):
+    window.one_to_one_action.trigger()
+    original = window.views.views["original"]
+    width = original.size().width()
+    assert window.views.region.width() == pytest.approx(width)
+    for view in window.views.views.values():
+        assert view.viewRect().center().x() == pytest.approx(300, abs=1)
+    window.fit_action.trigger()
+    assert window.views.region.contains(0, 0)
+    assert window.views.region.contains(599, 399)
+
+
+def test_valid_result_sits_over_the_pixels_it_came_from(qtbot, window):
+    window.choose_preset("box-blur")
+    combo = window.options.border_combo
+    combo.setCurrentIndex(combo.findData("valid"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.is_idle and window.controller.rendering.settings.border == "valid"
+        ),
+        timeout=10_000,
+    )
+    rect = window.views.items["result"].mapRectToParent(
+        window.views.items["result"].boundingRect()
+    )
+    assert (rect.x(), rect.y(), rect.width(), rect.height()) == (1, 1, 598, 398)
+    window.views.hovered.emit("result", 0, 0)
+    assert "outside the 'valid' area" in window.pixel_label.text()
+
+
+def test_open_recent_lists_opened_files(qtbot, window, small_image):
+    path, _ = small_image
+    with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000):
+        window.open_path(path)
+    window.recent_menu.aboutToShow.emit()
+    names = [action.text() for action in window.recent_menu.actions()]
+    assert names[0] == str(path.resolve())
+    assert str(sample_image_path().resolve()) in names
+
+
+def test_export_action_asks_for_a_file_and_adds_the_extension(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(tmp_path / "chosen"), "")
+    )
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
+        window.export_result_action.trigger()
+    written = cv2.imread(str(tmp_path / "chosen.png"))
+    np.testing.assert_array_equal(written[..., ::-1], sample_rgb())
+
+
+def test_busy_indicator_shows_only_for_slow_work(qtbot, window, monkeypatch):
+    import threading
+
+    from kernelstudio.app import controller as controller_module
+
+    release = threading.Event()
+    real_render = controller_module._render
+
+    def slow_render(image, settings):
+        release.wait(10)
+        return real_render(image, settings)
+
+    monkeypatch.setattr(controller_module, "_render", slow_render)
+    with qtbot.waitSignal(window.controller.busyChanged, timeout=5_000) as busy:
+        window.set_kernel(PRESETS["box-blur"])
+    assert busy.args == [True]
+    assert window.busy_bar.isVisible()
+    release.set()
+    wait_for_result(qtbot, window, PRESETS["box-blur"])
+    qtbot.waitUntil(lambda: not window.busy_bar.isVisible(), timeout=5_000)
