@@ -94,8 +94,9 @@ def _render(image: LoadedImage, settings: Settings) -> Rendering:
     else:
         offset = (0, 0)
     histogram = _histogram(result8) if settings.histogram else None
-    for array in (result, result8, *channels8):
-        array.flags.writeable = False
+    for array in (result, result8, *channels8, histogram):
+        if array is not None:
+            array.flags.writeable = False
     seconds = time.perf_counter() - started
     return Rendering(settings, result, result8, channels8, offset, seconds, histogram)
 
@@ -136,7 +137,9 @@ class Controller(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
         self._image: LoadedImage | None = None
-        self._settings = Settings(weights=np.eye(1))
+        identity = np.eye(1)
+        identity.flags.writeable = False
+        self._settings = Settings(weights=identity)
         self._rendering: Rendering | None = None
         self._requests = 0
         self._running: Task | None = None
@@ -240,6 +243,7 @@ class Controller(QObject):
         self._busy_timer.stop()
         self._pool.clear()
         self._pool.waitForDone()
+        self._busy = False
 
     # Internals -------------------------------------------------------------
 
@@ -277,6 +281,8 @@ class Controller(QObject):
     def _on_done(self, tag: tuple, value: object, error: Exception | None) -> None:
         serial, kind, ident = tag
         self._background.pop(serial, None)
+        if self._closing:
+            return
         if kind == "render":
             self._on_rendered(ident, value, error)
         elif kind == "load":
