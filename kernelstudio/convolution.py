@@ -9,7 +9,10 @@ of the arithmetic.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike
+
+from kernelstudio.bands import BAND_BYTES, run_bands, scratch
 
 BORDERS: tuple[str, ...] = ("valid", "constant", "nearest", "reflect", "mirror", "wrap")
 """Border modes accepted by :func:`convolve`, named as in ``scipy.ndimage``."""
@@ -147,8 +150,16 @@ def convolve(
 
     .. math:: O[y, x] = \sum_{i=-a}^{a} \sum_{j=-b}^{b} w[a+i, b+j]\, I[y+i, x+j]
 
-    and convolution uses :math:`w[a-i, b-j]` instead. The sum is accumulated in
-    float32, one shifted view of the padded image per non-zero weight.
+    and convolution uses :math:`w[a-i, b-j]` instead. Results are float32. The
+    image is processed in bands of rows, padded one band at a time and spread
+    over all cores. Within a band the engine picks one of three methods, all
+    giving the same sums up to float32 rounding:
+
+    - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
+      vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
+    - other small kernels add one shifted view of the band per non-zero weight;
+    - kernels with many non-zero weights (:data:`FFT_MIN_TAPS`) multiply
+      spectra of overlapping tiles (overlap-save with ``numpy.fft``).
 
     Examples
     --------
@@ -168,32 +179,257 @@ def convolve(
     if flip:
         weights = weights[::-1, ::-1]
     kernel_height, kernel_width = weights.shape
-
-    if border == "valid":
-        if pixels.shape[0] < kernel_height or pixels.shape[1] < kernel_width:
-            raise ValueError(
-                f"image of {pixels.shape[0]}×{pixels.shape[1]} pixels is smaller than the "
-                f"{kernel_height}×{kernel_width} kernel, so 'valid' leaves no output"
-            )
-        padded = pixels.astype(np.float32)
-    else:
-        margins = [(kernel_height // 2,) * 2, (kernel_width // 2,) * 2]
-        margins += [(0, 0)] * (pixels.ndim - 2)
-        padded = np.pad(pixels.astype(np.float32), margins, mode=_NUMPY_PAD_MODES[border])
-
+    height, width = pixels.shape[:2]
+    if border == "valid" and (height < kernel_height or width < kernel_width):
+        raise ValueError(
+            f"image of {height}×{width} pixels is smaller than the "
+            f"{kernel_height}×{kernel_width} kernel, so 'valid' leaves no output"
+        )
     channels = pixels.shape[2] if pixels.ndim == 3 else 1
-    out_height = padded.shape[0] - kernel_height + 1
-    out_width = padded.shape[1] - kernel_width + 1
-    # Viewing H×W×C as H×(W·C) turns every shifted window into one 2-D slice whose
-    # column offset is a multiple of C, so channels never mix.
-    rows = padded.reshape(padded.shape[0], -1)
-    row_length = out_width * channels
-    result = np.zeros((out_height, row_length), dtype=np.float32)
-    product = np.empty_like(result)
-    for (dy, dx), weight in np.ndenumerate(weights):
-        if weight == 0.0:
-            continue
-        window = rows[dy : dy + out_height, dx * channels : dx * channels + row_length]
-        np.multiply(window, np.float32(weight), out=product)
-        result += product
+    planes = pixels.reshape(height, width, channels)
+    if border == "valid":
+        row_index, column_index = np.arange(height), np.arange(width)
+        out_height, out_width = height - kernel_height + 1, width - kernel_width + 1
+    else:
+        row_index = _padded_index(height, kernel_height // 2, border)
+        column_index = _padded_index(width, kernel_width // 2, border)
+        out_height, out_width = height, width
+    result = np.empty((out_height, out_width * channels), dtype=np.float32)
+    source = _BandSource(planes, row_index, column_index)
+    method = _choose_method(weights, channels, len(row_index), len(column_index))
+    band_rows = method.band_rows(result.shape[1] * result.itemsize)
+    bands = [
+        (start, min(start + band_rows, out_height)) for start in range(0, out_height, band_rows)
+    ]
+    run_bands(lambda start, stop: method(source, result, start, stop), bands)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
+
+
+FFT_MIN_TAPS = {1: 64, "colour": 196}
+"""Non-separable kernels with more non-zero weights than this use the FFT, by channels.
+
+Measured crossovers on a 12 MP image: the direct sum costs about 0.2 ns per
+weight and grey pixel and 0.07 ns per weight and colour sample (einsum), an
+FFT about 11 ns per sample whatever the kernel.
+"""
+
+_FFT_TILE = 512
+
+
+def _padded_index(length: int, margin: int, border: str) -> np.ndarray:
+    # np.pad applied to the indices themselves gives, for every padded position,
+    # the source index the border mode reads; -1 marks constant (zero) padding.
+    indices = np.arange(length)
+    if border == "constant":
+        return np.pad(indices, margin, mode="constant", constant_values=-1)
+    return np.pad(indices, margin, mode=_NUMPY_PAD_MODES[border])
+
+
+class _BandSource:
+    """Hands out padded float32 bands of an image without padding all of it."""
+
+    def __init__(self, planes: np.ndarray, row_index: np.ndarray, column_index: np.ndarray):
+        self.planes = planes
+        self.channels = planes.shape[2]
+        self.row_index = row_index
+        self.column_index = column_index
+        # Padding is symmetric, so the image's own columns start at `left`.
+        self.left = (column_index.size - planes.shape[1]) // 2
+        positions = np.arange(column_index.size)
+        self.outside = positions[
+            (positions < self.left) | (positions >= self.left + planes.shape[1])
+        ]
+
+    def band(self, first_row: int, rows: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Return padded rows ``first_row .. first_row + rows`` as (rows, columns·C) float32.
+
+        With `out`, a (rows, columns, C) array that may be a strided view, the
+        rows are written there instead and `out` is returned as it is.
+        """
+        wanted = self.row_index[first_row : first_row + rows]
+        width = self.planes.shape[1]
+        shape = (rows, self.column_index.size, self.channels)
+        band = scratch("band", shape) if out is None else out
+        core = band[:, self.left : self.left + width]
+        start = int(wanted[0])
+        if start >= 0 and np.array_equal(wanted, np.arange(start, start + rows)):
+            core[...] = self.planes[start : start + rows]
+        else:
+            core[...] = self.planes[np.maximum(wanted, 0)]
+            core[wanted < 0] = 0.0
+        for position in self.outside:
+            source_column = self.column_index[position]
+            if source_column < 0:
+                band[:, position] = 0.0
+            else:
+                band[:, position] = core[:, source_column]
+        return band.reshape(rows, -1) if out is None else band
+
+
+class _Direct:
+    """Weighted sum of shifted views of each band, one view per weight."""
+
+    def __init__(self, weights: np.ndarray):
+        self.height = weights.shape[0]
+        self.weights = weights.astype(np.float32)
+
+    def band_rows(self, row_bytes: int) -> int:
+        return max(1, BAND_BYTES // row_bytes)
+
+    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+        rows = stop - start
+        if source.channels == 1 and rows > 1 and _uses_einsum(self.weights, 2):
+            self._folded(source, result, start, rows)
+            return
+        band = source.band(start, rows + self.height - 1)
+        _accumulate(band, self.weights, source.channels, result[start:stop])
+
+    def _folded(self, source: _BandSource, result: np.ndarray, start: int, rows: int) -> None:
+        # einsum is slow on one channel (see _accumulate), so the two halves of
+        # a grey band are interleaved as the two channels of a half-height band.
+        half = rows // 2
+        band_rows = half + self.height - 1
+        folded = scratch("folded", (band_rows, source.column_index.size, 2))
+        source.band(start, band_rows, out=folded[..., :1])
+        source.band(start + half, band_rows, out=folded[..., 1:])
+        out = scratch("folded-out", (half, result.shape[1] * 2))
+        _accumulate(folded.reshape(band_rows, -1), self.weights, 2, out)
+        pairs = out.reshape(half, -1, 2)
+        result[start : start + half] = pairs[..., 0]
+        result[start + half : start + 2 * half] = pairs[..., 1]
+        if rows % 2:
+            last = start + rows - 1
+            band = source.band(last, self.height)
+            _accumulate(band, self.weights, 1, result[last : last + 1])
+
+
+def _uses_einsum(weights: np.ndarray, channels: int) -> bool:
+    # With one channel and several kernel columns, the column shift and the
+    # pixel step share one stride and einsum then loops over the kernel
+    # innermost, several times slower than a multiply-add per weight.
+    dense = 2 * np.count_nonzero(weights) >= weights.size
+    return dense and (channels > 1 or weights.shape[1] == 1)
+
+
+def _accumulate(band: np.ndarray, weights: np.ndarray, channels: int, out: np.ndarray) -> None:
+    # out[r, x] = sum over (dy, dx) of weights[dy, dx] * band[r + dy, x + dx * channels]
+    rows, row_length = out.shape
+    taps = np.argwhere(weights != 0)
+    if _uses_einsum(weights, channels):
+        # einsum reads every shifted view once per output element, where
+        # multiply-then-add would pass over the band twice per weight.
+        row_stride, column_stride = band.strides
+        views = as_strided(
+            band,
+            shape=(*weights.shape, rows, row_length),
+            strides=(row_stride, channels * column_stride, row_stride, column_stride),
+            writeable=False,
+        )
+        np.einsum("ab,abrx->rx", weights, views, out=out)
+        return
+    if not len(taps):
+        out[...] = 0.0
+        return
+    product = scratch("product", out.shape)
+    for index, (dy, dx) in enumerate(taps):
+        window = band[dy : dy + rows, dx * channels : dx * channels + row_length]
+        if index == 0:
+            np.multiply(window, weights[dy, dx], out=out)
+        else:
+            np.multiply(window, weights[dy, dx], out=product)
+            out += product
+
+
+class _Separable(_Direct):
+    """A rank-1 kernel ``outer(column, row)``: a vertical pass, then a horizontal one."""
+
+    def __init__(self, column: np.ndarray, row: np.ndarray):
+        self.height = column.size
+        self.column = column.astype(np.float32).reshape(-1, 1)
+        self.row = row.astype(np.float32).reshape(1, -1)
+
+    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+        rows = stop - start
+        band = source.band(start, rows + self.height - 1)
+        columns = scratch("columns", (rows, band.shape[1]))
+        _accumulate(band, self.column, 1, columns)
+        _accumulate(columns, self.row, source.channels, result[start:stop])
+
+
+class _Fourier:
+    """Overlap-save: spectra of overlapping tiles times the kernel's spectrum."""
+
+    def __init__(self, weights: np.ndarray, tile: int):
+        self.height, self.width = weights.shape
+        self.tile = tile
+        flipped = np.zeros((self.tile, self.tile), dtype=np.float32)
+        flipped[: self.height, : self.width] = weights[::-1, ::-1]
+        self.spectrum = np.fft.rfft2(flipped)
+
+    def band_rows(self, row_bytes: int) -> int:
+        return self.tile - self.height + 1
+
+    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+        rows, tile, channels = stop - start, self.tile, source.channels
+        band = source.band(start, rows + self.height - 1)
+        band = band.reshape(band.shape[0], -1, channels)
+        step = tile - self.width + 1
+        out_width = result.shape[1] // channels
+        out = result[start:stop].reshape(rows, out_width, channels)
+        lefts = list(range(0, out_width, step))
+        # A few tiles per FFT call keep the spectra small (peak memory) while
+        # still batching the transforms.
+        batch = max(1, 8 // channels)
+        for first in range(0, len(lefts), batch):
+            group = lefts[first : first + batch]
+            tiles = np.zeros((len(group), channels, tile, tile), dtype=np.float32)
+            for number, left in enumerate(group):
+                piece = band[:, left : left + tile]
+                tiles[number, :, : piece.shape[0], : piece.shape[1]] = piece.transpose(2, 0, 1)
+            filtered = np.fft.irfft2(np.fft.rfft2(tiles) * self.spectrum, s=(tile, tile))
+            valid = filtered[..., self.height - 1 : self.height - 1 + rows, self.width - 1 :]
+            for number, left in enumerate(group):
+                span = min(step, out_width - left)
+                out[:, left : left + span] = valid[number, :, :, :span].transpose(1, 2, 0)
+
+
+def _choose_method(weights: np.ndarray, channels: int, padded_height: int, padded_width: int):
+    factors = _rank_one_factors(weights)
+    if factors is not None:
+        return _Separable(*factors)
+    threshold = FFT_MIN_TAPS[1] if channels == 1 else FFT_MIN_TAPS["colour"]
+    if np.count_nonzero(weights) > threshold:
+        side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
+        return _Fourier(weights, max(side, _fast_length(2 * max(weights.shape))))
+    return _Direct(weights)
+
+
+def _fast_length(minimum: int) -> int:
+    # The smallest 2^a·3^b·5^c at least `minimum`: lengths the FFT handles fastest.
+    best = 2 * minimum
+    power_of_five = 1
+    while power_of_five < best:
+        power_of_three = power_of_five
+        while power_of_three < best:
+            length = power_of_three
+            while length < minimum:
+                length *= 2
+            best = min(best, length)
+            power_of_three *= 3
+        power_of_five *= 5
+    return best
+
+
+def _rank_one_factors(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    # Factor through the largest weight: exact for kernels built from small
+    # integers or fractions (identity, box, Gaussian, Sobel), unlike an SVD.
+    row, column = np.unravel_index(np.argmax(np.abs(weights)), weights.shape)
+    pivot = weights[row, column]
+    if pivot == 0.0:
+        return None
+    column_factor = weights[:, column] / pivot
+    row_factor = weights[row, :]
+    tolerance = 1e-9 * abs(pivot)
+    if np.abs(np.outer(column_factor, row_factor) - weights).max() > tolerance:
+        return None
+    return column_factor, row_factor
