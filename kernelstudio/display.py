@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from kernelstudio.bands import row_bands, run_bands, scratch
+
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
 """How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
 
@@ -45,7 +47,8 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     Returns
     -------
     numpy.ndarray
-        uint8 array of the same shape. NaN becomes 0; infinities saturate.
+        uint8 array of the same shape, rounded half up. NaN becomes 0;
+        infinities saturate. Large arrays are mapped in bands on every core.
 
     Raises
     ------
@@ -67,16 +70,43 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
         raise ValueError(f"white must be a positive number; got {white!r}")
     data = np.asarray(values, dtype=np.float32)
     if mode == "normalize":
-        finite = data[np.isfinite(data)]
-        low = float(finite.min()) if finite.size else 0.0
-        high = float(finite.max()) if finite.size else 0.0
+        low, high = _finite_range(data)
         if not high > low:
             return np.where(data == np.inf, 255, 0).astype(np.uint8)
-        # float64 keeps the span finite when the values sit near float32's limits.
-        scaled = (data.astype(np.float64) - low) * (255.0 / (high - low))
+        # Computed in float64 so the span stays finite near float32's limits.
+        scale = 255.0 / (high - low)
+        offset = 0.5 - low * scale
     else:
-        source = np.abs(data) if mode == "abs" else data
-        scaled = source * np.float32(255.0 / white)
-    scaled = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0)
-    np.clip(scaled, 0.0, 255.0, out=scaled)
-    return np.rint(scaled).astype(np.uint8)
+        scale, offset = 255.0 / white, 0.5
+    pixels = np.empty(data.shape, dtype=np.uint8)
+    flat_data = data.reshape(data.shape[0], -1) if data.ndim else data.reshape(1, 1)
+    flat_pixels = pixels.reshape(flat_data.shape)
+
+    def map_rows(start: int, stop: int) -> None:
+        # floor(x + 0.5) rounds; fmax and fmin also send NaN to 0 and clamp infinities.
+        rows = flat_data[start:stop]
+        scaled = scratch("display", rows.shape)
+        if mode == "abs":
+            np.abs(rows, out=scaled)
+            scaled *= np.float32(scale)
+        else:
+            np.multiply(rows, np.float32(scale), out=scaled)
+        scaled += np.float32(offset)
+        np.fmax(scaled, 0.0, out=scaled)
+        np.fmin(scaled, 255.0, out=scaled)
+        flat_pixels[start:stop] = scaled
+
+    run_bands(map_rows, row_bands(flat_data.shape[0], flat_data[:1].nbytes))
+    return pixels
+
+
+def _finite_range(data: np.ndarray) -> tuple[float, float]:
+    if data.size == 0:
+        return 0.0, 0.0
+    low, high = float(data.min()), float(data.max())
+    if np.isfinite(low) and np.isfinite(high):
+        return low, high
+    finite = data[np.isfinite(data)]
+    if not finite.size:
+        return 0.0, 0.0
+    return float(finite.min()), float(finite.max())
