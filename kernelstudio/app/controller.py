@@ -47,10 +47,11 @@ class Settings:
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """An image ready to show: its pixels and their 8-bit rendering."""
+    """An image ready to show: its pixels, their 8-bit rendering and its channels."""
 
     pixels: np.ndarray
     pixels8: np.ndarray
+    channels8: tuple[np.ndarray, np.ndarray, np.ndarray]
     name: str
     path: Path | None
 
@@ -68,11 +69,18 @@ class Rendering:
     histogram: np.ndarray | None
 
 
+def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if pixels8.ndim == 2:
+        return (pixels8,) * 3
+    return tuple(np.ascontiguousarray(pixels8[..., c]) for c in range(3))
+
+
 def _prepare(pixels: np.ndarray, name: str, path: Path | None) -> LoadedImage:
     pixels8 = to_uint8(pixels, "clip", white=white_level(pixels.dtype))
-    for array in (pixels, pixels8):
+    channels8 = _channels(pixels8)
+    for array in (pixels, pixels8, *channels8):
         array.flags.writeable = False
-    return LoadedImage(pixels, pixels8, name, path)
+    return LoadedImage(pixels, pixels8, channels8, name, path)
 
 
 def _load(path: Path) -> LoadedImage:
@@ -84,11 +92,9 @@ def _render(image: LoadedImage, settings: Settings) -> Rendering:
     source = to_grey(image.pixels) if settings.grey else image.pixels
     result = convolve(source, settings.weights, border=settings.border, flip=settings.flip)
     result8 = to_uint8(result, settings.display, white=white_level(image.pixels.dtype))
-    channel_source = result8 if settings.channels_of_result else image.pixels8
-    if channel_source.ndim == 2:
-        channels8 = (channel_source,) * 3
-    else:
-        channels8 = tuple(np.ascontiguousarray(channel_source[..., c]) for c in range(3))
+    # The original's channels are made once per image; the views skip them when
+    # they are the very arrays already shown.
+    channels8 = _channels(result8) if settings.channels_of_result else image.channels8
     if settings.border == "valid":
         offset = (settings.weights.shape[0] // 2, settings.weights.shape[1] // 2)
     else:

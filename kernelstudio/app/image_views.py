@@ -92,7 +92,8 @@ class ImageViews(QWidget):
     def set_image(self, name: str, pixels8: np.ndarray, offset: tuple[int, int] = (0, 0)) -> None:
         """Show uint8 `pixels8` in view `name`, its top-left at pixel `offset`."""
         item = self.items[name]
-        item.setImage(pixels8, autoLevels=False, levels=(0, 255))
+        # No levels: uint8 pixels go to a QImage as they are, without rescaling.
+        item.setImage(pixels8, autoLevels=False)
         height, width = pixels8.shape[:2]
         item.setRect(QRectF(offset[1], offset[0], width, height))
         if name == "original":

@@ -547,7 +547,8 @@ class MainWindow(QMainWindow):
         self.views.set_image("result", rendering.result8, offset)
         channels_offset = offset if rendering.settings.channels_of_result else (0, 0)
         for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
-            self.views.set_image(name, channel, channels_offset)
+            if self.views.items[name].image is not channel:
+                self.views.set_image(name, channel, channels_offset)
         of = "result" if rendering.settings.channels_of_result else "original"
         for name in ("red", "green", "blue"):
             self.views.set_title(name, f"{name.capitalize()} ({of})")
