@@ -311,7 +311,7 @@ def test_every_engine_path_matches_scipy_across_many_bands(monkeypatch, case, ch
     weights, method = ENGINE_KERNELS[case]
     shape = (97, 61) if channels == 1 else (97, 61, 3)
     image = np.random.default_rng(3).integers(0, 256, size=shape).astype(np.uint8)
-    chosen = convolution._choose_method(weights, channels, 120, 80)
+    chosen = convolution._choose_method(weights, 120, 80)
     assert type(chosen).__name__ == method
     # Tiny bands force dozens of them, spread over the worker threads.
     monkeypatch.setattr(convolution, "BAND_BYTES", 1024)
