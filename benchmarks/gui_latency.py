@@ -119,7 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=15, help="edits per image (default 15)")
     parser.add_argument(
-        "--megapixels", type=float, nargs="*", default=[12, 24], help="synthetic image sizes"
+        "--megapixels", type=float, nargs="*", default=[1, 12, 24], help="synthetic image sizes"
     )
     options = parser.parse_args()
     app = QApplication(sys.argv[:1])
