@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-RESOURCES_DIR = Path(__file__).resolve().parent.parent / "resources"
+
+def _resources_dir() -> Path:
+    # Installed wheels and bundles carry resources/ inside the package; a source
+    # checkout (and an editable install) keeps it at the top of the repository.
+    package = Path(__file__).resolve().parent
+    packaged = package / "resources"
+    return packaged if packaged.is_dir() else package.parent / "resources"
+
+
+RESOURCES_DIR = _resources_dir()
 """Folder holding the sample images and the application icon."""
 
 SAMPLE_IMAGES: dict[str, str] = {
