@@ -253,13 +253,18 @@ def _list_presets(stdout: TextIO) -> int:
 def _launch_window(arguments: Sequence[str]) -> int:
     parser = _Parser(prog=PROG, description="Open the Kernel Studio window.")
     parser.add_argument("image", nargs="?", metavar="IMAGE", help="image to open")
+    parser.add_argument(
+        "--quit-after-first-result",
+        action="store_true",
+        help="quit once the first result is painted (smoke tests, start-up timing)",
+    )
     try:
         options = parser.parse_args(arguments)
     except SystemExit as stop:
         return int(stop.code or 0)
     from kernelstudio.app.launch import run_app  # Qt loads only when a window is wanted
 
-    return run_app(options.image)
+    return run_app(options.image, quit_after_first_result=options.quit_after_first_result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -278,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not arguments or arguments[0] not in ("apply", "presets", "-h", "--help", "--version"):
+        # Anything else (nothing, an image, window options) is for the window.
         return _launch_window(arguments)
     try:
         options = parser.parse_args(arguments)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from kernelstudio import __version__
 from kernelstudio.app.main_window import MainWindow
+from kernelstudio.app.single_instance import InstanceServer, send_to_running_instance
 from kernelstudio.samples import ICON_PATH
 
 ORGANIZATION = "KernelStudio"
 APPLICATION = "Kernel Studio"
+SMOKE_TIMEOUT_MS = 60_000
 
 
 def configure_application(app: QApplication) -> None:
@@ -25,16 +29,67 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(QIcon(str(ICON_PATH)))
 
 
-def run_app(image_path: str | Path | None = None) -> int:
+def run_app(image_path: str | Path | None = None, *, quit_after_first_result: bool = False) -> int:
     """Open the main window on `image_path` (the sample when ``None``) until it closes.
+
+    Parameters
+    ----------
+    image_path : str or pathlib.Path, optional
+        Image to open. When another Kernel Studio of this user is running, the
+        path is handed to it and this call returns 0 at once.
+    quit_after_first_result : bool
+        Print ``first result painted after N ms`` and quit with status 0 once
+        the first result is on screen (status 1 after a minute without one).
+        Used by the packaging smoke test and the start-up measurement.
 
     Returns
     -------
     int
         The application's exit status.
     """
+    started = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
+    handed_over = (
+        image_path is not None
+        and not quit_after_first_result
+        and send_to_running_instance(str(Path(image_path).resolve()))
+    )
+    if handed_over:
+        return 0
     window = MainWindow(image_path)
+    server = InstanceServer(parent=window)
+    server.openRequested.connect(window.open_from_elsewhere)
+    file_opener = FileOpenFilter(window)
+    app.installEventFilter(file_opener)
     window.show()
+    if quit_after_first_result:
+        _quit_after_first_result(app, window, started)
     return app.exec()
+
+
+class FileOpenFilter(QObject):
+    """Opens files that macOS's Finder sends as ``QFileOpenEvent`` in `window`."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Route file-open events to the window; let everything else through."""
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self._window.open_from_elsewhere(event.file())
+            return True
+        return super().eventFilter(watched, event)
+
+
+def _quit_after_first_result(app: QApplication, window: MainWindow, started: float) -> None:
+    def painted(_rendering) -> None:
+        window.views.repaint()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        print(f"first result painted after {elapsed_ms:.0f} ms", flush=True)
+        window.close()
+        app.exit(0)
+
+    window.controller.renderingReady.connect(painted)
+    QTimer.singleShot(SMOKE_TIMEOUT_MS, lambda: app.exit(1))

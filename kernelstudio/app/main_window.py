@@ -490,6 +490,14 @@ class MainWindow(QMainWindow):
         self._requested_at = time.perf_counter()
         self.controller.load_path(path)
 
+    def open_from_elsewhere(self, path: str) -> None:
+        """Open `path` sent by another launch, and bring the window to the front."""
+        self.open_path(path)
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
     def paste_image(self) -> None:
         """Use the clipboard's image, or the image file copied in a file manager."""
         mime = QGuiApplication.clipboard().mimeData()
