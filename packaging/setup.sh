@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepare a fresh clone: the system libraries Qt needs (Debian/Ubuntu), then a
-# virtual environment in .venv holding Kernel Studio and its test tools.
+# Prepare a fresh clone: the system libraries Qt needs and desktop-file-utils
+# (Debian/Ubuntu), then a virtual environment in .venv holding Kernel Studio and
+# its test tools.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,11 +28,13 @@ missing=()
 for library in "${!debian_package[@]}"; do
   "$ldconfig" -p 2>/dev/null | grep -q "$library" || missing+=("${debian_package[$library]}")
 done
+# The packaging tests check the .desktop file with desktop-file-validate.
+command -v desktop-file-validate >/dev/null || missing+=(desktop-file-utils)
 if ((${#missing[@]})); then
   if command -v apt-get >/dev/null; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "setup: installing Qt's system libraries: ${missing[*]}" >&2
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
       "${missing[@]}" >/dev/null
