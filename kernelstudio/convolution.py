@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike
 
-from kernelstudio.bands import BAND_BYTES, run_bands, scratch
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch
 
 BORDERS: tuple[str, ...] = ("valid", "constant", "nearest", "reflect", "mirror", "wrap")
 """Border modes accepted by :func:`convolve`, named as in ``scipy.ndimage``."""
@@ -56,7 +56,7 @@ def check_kernel(kernel: ArrayLike) -> np.ndarray:
     """
     try:
         weights = np.array(kernel, dtype=np.float64)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise ValueError(
             f"kernel weights must be numbers in equal-length rows ({error})"
         ) from None
@@ -152,14 +152,15 @@ def convolve(
 
     and convolution uses :math:`w[a-i, b-j]` instead. Results are float32. The
     image is processed in bands of rows, padded one band at a time and spread
-    over all cores. Within a band the engine picks one of three methods, all
-    giving the same sums up to float32 rounding:
+    over all cores. Within a band the engine picks one of three methods:
 
     - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
     - other small kernels add one shifted view of the band per non-zero weight;
     - kernels with many non-zero weights (:data:`FFT_MIN_TAPS`) multiply
-      spectra of overlapping tiles (overlap-save with ``numpy.fft``).
+      spectra of overlapping tiles (overlap-save with ``numpy.fft``), in
+      float64 for float images and only when every pixel is finite; its
+      rounding error is relative to the largest value in a 512×512 tile.
 
     Examples
     --------
@@ -196,11 +197,8 @@ def convolve(
         out_height, out_width = height, width
     result = np.empty((out_height, out_width * channels), dtype=np.float32)
     source = _BandSource(planes, row_index, column_index)
-    method = _choose_method(weights, len(row_index), len(column_index))
-    band_rows = method.band_rows(result.shape[1] * result.itemsize)
-    bands = [
-        (start, min(start + band_rows, out_height)) for start in range(0, out_height, band_rows)
-    ]
+    method = _choose_method(weights, planes, len(row_index), len(column_index))
+    bands = row_bands(out_height, method.band_rows(result.shape[1] * result.itemsize))
     run_bands(lambda start, stop: method(source, result, start, stop), bands)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
 
@@ -274,7 +272,7 @@ class _Direct:
         self.weights = weights.astype(np.float32)
 
     def band_rows(self, row_bytes: int) -> int:
-        return max(1, BAND_BYTES // row_bytes)
+        return rows_per_band(row_bytes)
 
     def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
         rows = stop - start
@@ -359,10 +357,11 @@ class _Separable(_Direct):
 class _Fourier:
     """Overlap-save: spectra of overlapping tiles times the kernel's spectrum."""
 
-    def __init__(self, weights: np.ndarray, tile: int):
+    def __init__(self, weights: np.ndarray, tile: int, dtype: type[np.floating]):
         self.height, self.width = weights.shape
         self.tile = tile
-        flipped = np.zeros((self.tile, self.tile), dtype=np.float32)
+        self.dtype = dtype
+        flipped = np.zeros((self.tile, self.tile), dtype=dtype)
         flipped[: self.height, : self.width] = weights[::-1, ::-1]
         self.spectrum = np.fft.rfft2(flipped)
 
@@ -382,7 +381,7 @@ class _Fourier:
         batch = max(1, 8 // channels)
         for first in range(0, len(lefts), batch):
             group = lefts[first : first + batch]
-            tiles = np.zeros((len(group), channels, tile, tile), dtype=np.float32)
+            tiles = np.zeros((len(group), channels, tile, tile), dtype=self.dtype)
             for number, left in enumerate(group):
                 piece = band[:, left : left + tile]
                 tiles[number, :, : piece.shape[0], : piece.shape[1]] = piece.transpose(2, 0, 1)
@@ -393,14 +392,25 @@ class _Fourier:
                 out[:, left : left + span] = valid[number, :, :, :span].transpose(1, 2, 0)
 
 
-def _choose_method(weights: np.ndarray, padded_height: int, padded_width: int):
+def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, padded_width: int):
     factors = _rank_one_factors(weights)
     if factors is not None:
         return _Separable(*factors)
-    if np.count_nonzero(weights) > FFT_MIN_TAPS:
+    if np.count_nonzero(weights) > FFT_MIN_TAPS and _suits_fft(planes):
         side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
-        return _Fourier(weights, max(side, _fast_length(2 * max(weights.shape))))
+        # Integer pixels span at most 1:65535, where float32 spectra are exact
+        # enough; float images may hold highlights many orders above their
+        # shadows, and the FFT spreads rounding over a whole tile, so they get
+        # float64.
+        dtype = np.float64 if planes.dtype.kind == "f" else np.float32
+        return _Fourier(weights, max(side, _fast_length(2 * max(weights.shape))), dtype)
     return _Direct(weights)
+
+
+def _suits_fft(planes: np.ndarray) -> bool:
+    # One NaN or infinity would spread over a whole FFT tile; the direct sum
+    # keeps it to the pixels whose neighbourhood holds it.
+    return planes.dtype.kind != "f" or bool(np.isfinite(planes).all())
 
 
 def _fast_length(minimum: int) -> int:

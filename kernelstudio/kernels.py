@@ -28,6 +28,7 @@ _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _WEIGHT_PATTERN = re.compile(rf"\s*({_NUMBER})\s*(?:/\s*({_NUMBER})\s*)?", re.ASCII)
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
 _ROW_SEPARATOR = re.compile(r"[;\n]")
+_SPACED_SLASH = re.compile(r"[ \t]*/[ \t]*")
 _CELL_SEPARATOR = re.compile(r"[\s,]+")
 _SUM_TOLERANCE = 1e-9
 
@@ -130,6 +131,8 @@ def parse_kernel(text: str) -> np.ndarray:
     >>> parse_kernel("0 -1 0; -1 5 -1; 0 -1 0").sum()
     np.float64(1.0)
     """
+    # "1 / 16" is one weight, as in a cell, not three.
+    text = _SPACED_SLASH.sub("/", text)
     rows = [row.strip() for row in _ROW_SEPARATOR.split(text)]
     rows = [row for row in rows if row]
     if not rows:
@@ -365,7 +368,7 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
     """
     try:
         document = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, or an over-long integer
         raise KernelFileError(f"{source} is not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise KernelFileError(f"{source} must hold a JSON object with 'name' and 'weights'")
@@ -389,7 +392,7 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise KernelFileError(f"{source}: 'weights' must be a list of rows of numbers")
     if not all(_is_number(value) for row in rows for value in row):
-        raise KernelFileError(f"{source}: every weight must be a number")
+        raise KernelFileError(f"{source}: every weight must be a finite number")
     try:
         weights = validate_kernel(rows)
     except ValueError as error:
@@ -398,7 +401,12 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def read_kernel_file(path: str | os.PathLike[str]) -> Kernel:

@@ -182,6 +182,7 @@ def test_flip_matters_for_asymmetric_kernels_only(rng):
         (np.array([[0, np.inf, 0]]), "NaN or infinity"),
         ([[1, 2, 3], [4, 5]], "equal-length rows"),
         ([["a", "b", "c"]], "must be numbers"),
+        ([[10**400, 0, 0]], "must be numbers"),
     ],
 )
 def test_bad_kernels_are_refused_with_a_reason(kernel, message):
@@ -306,15 +307,15 @@ ENGINE_KERNELS = {
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("case", list(ENGINE_KERNELS))
 def test_every_engine_path_matches_scipy_across_many_bands(monkeypatch, case, channels, border):
-    from kernelstudio import convolution
+    from kernelstudio import bands, convolution
 
     weights, method = ENGINE_KERNELS[case]
     shape = (97, 61) if channels == 1 else (97, 61, 3)
     image = np.random.default_rng(3).integers(0, 256, size=shape).astype(np.uint8)
-    chosen = convolution._choose_method(weights, 120, 80)
+    chosen = convolution._choose_method(weights, image.reshape(97, 61, -1), 120, 80)
     assert type(chosen).__name__ == method
     # Tiny bands force dozens of them, spread over the worker threads.
-    monkeypatch.setattr(convolution, "BAND_BYTES", 1024)
+    monkeypatch.setattr(bands, "BAND_BYTES", 1024)
     result = convolve(image, weights, border=border)
     if border == "valid":
         half = (weights.shape[0] // 2, weights.shape[1] // 2)
@@ -350,3 +351,27 @@ def test_fast_lengths_are_smooth_and_large_enough():
             while remainder % factor == 0:
                 remainder //= factor
         assert remainder == 1
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_or_huge_pixel_stays_local_with_large_kernels(bad_value):
+    image = np.random.default_rng(4).random((100, 100)).astype(np.float32)
+    image[50, 50] = bad_value
+    weights = np.random.default_rng(5).normal(size=(15, 15))
+    result = convolve(image, weights, border="reflect")
+    far = np.ones(image.shape, bool)
+    far[40:61, 40:61] = False
+    expected = scipy_oracle(image, weights, "reflect")
+    assert np.isfinite(result[far]).all()
+    np.testing.assert_allclose(result[far], expected[far], atol=1e-4)
+
+
+def test_fft_on_float_images_keeps_small_values_next_to_a_highlight():
+    image = np.full((200, 200), 0.01, dtype=np.float32)
+    image[100, 100] = 1e5
+    weights = np.random.default_rng(6).normal(size=(15, 15))
+    result = convolve(image, weights, border="nearest")
+    expected = scipy_oracle(image, weights, "nearest")
+    far = np.ones(image.shape, bool)
+    far[90:111, 90:111] = False
+    np.testing.assert_allclose(result[far], expected[far], atol=1e-6)

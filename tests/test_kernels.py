@@ -142,6 +142,10 @@ def test_parse_kernel_reads_rows():
     np.testing.assert_array_equal(weights, expected)
 
 
+def test_parse_kernel_reads_spaced_fractions_like_a_cell():
+    np.testing.assert_array_equal(parse_kernel("1 / 4  1/2 1 /4"), [[0.25, 0.5, 0.25]])
+
+
 def test_parse_kernel_accepts_commas_and_new_lines():
     weights = parse_kernel("1, 0, -1\n2, 0, -2\n1, 0, -1\n")
     np.testing.assert_array_equal(weights, [[1, 0, -1], [2, 0, -2], [1, 0, -1]])
@@ -334,14 +338,16 @@ def test_minimal_hand_written_file_is_accepted():
         ('{"name": "x"}', "no 'weights'"),
         ('{"weights": "1 0 -1"}', "list of rows"),
         ('{"weights": [1, 0, -1]}', "list of rows"),
-        ('{"weights": [["1", 0, -1]]}', "must be a number"),
-        ('{"weights": [[true, 0, -1]]}', "must be a number"),
-        ('{"weights": [[null, 0, -1]]}', "must be a number"),
+        ('{"weights": [["1", 0, -1]]}', "must be a finite number"),
+        ('{"weights": [[true, 0, -1]]}', "must be a finite number"),
+        ('{"weights": [[null, 0, -1]]}', "must be a finite number"),
         ('{"weights": [[1, 0], [1, 0]]}', "must be odd"),
         ('{"weights": [[1, 0, -1], [1]]}', "equal-length rows"),
         ('{"weights": []}', "2-D"),
-        ('{"weights": [[NaN, 0, 1]]}', "NaN or infinity"),
-        ('{"weights": [[1e999, 0, 1]]}', "NaN or infinity"),
+        ('{"weights": [[NaN, 0, 1]]}', "finite number"),
+        ('{"weights": [[1e999, 0, 1]]}', "finite number"),
+        ('{"weights": [[1' + "0" * 400 + ", 0, 1]]}", "finite number"),
+        ('{"weights": [[1' + "0" * 5000 + ", 0, 1]]}", "not valid JSON"),
         ('{"name": 3, "weights": [[1]]}', "name that is not text"),
         ('{"format": "gimp", "weights": [[1]]}', "not a Kernel Studio kernel"),
         ('{"version": 99, "weights": [[1]]}', "version 99"),
