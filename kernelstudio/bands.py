@@ -16,6 +16,9 @@ import numpy as np
 BAND_BYTES = 2 * 1024 * 1024
 """Bytes of output per band: small enough for L2 cache, large enough to amortise calls."""
 
+_MAX_KEPT_BYTES = 4 * BAND_BYTES
+"""Larger work arrays (wide FFT bands) are not kept between calls, to bound memory."""
+
 _thread_buffers = threading.local()
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -26,15 +29,19 @@ def worker_count() -> int:
     return os.cpu_count() or 1
 
 
-def row_bands(rows: int, row_bytes: int, *, band_bytes: int = BAND_BYTES) -> list[tuple[int, int]]:
-    """Split ``range(rows)`` into ``(start, stop)`` bands of about `band_bytes` each.
+def rows_per_band(row_bytes: int) -> int:
+    """Return how many rows of `row_bytes` bytes make a band of about :data:`BAND_BYTES`."""
+    return max(1, BAND_BYTES // max(1, row_bytes))
+
+
+def row_bands(rows: int, height: int) -> list[tuple[int, int]]:
+    """Split ``range(rows)`` into ``(start, stop)`` bands of `height` rows.
 
     Examples
     --------
-    >>> row_bands(10, 100, band_bytes=400)
+    >>> row_bands(10, 4)
     [(0, 4), (4, 8), (8, 10)]
     """
-    height = max(1, band_bytes // max(1, row_bytes))
     return [(start, min(start + height, rows)) for start in range(0, rows, height)]
 
 
@@ -62,6 +69,8 @@ def scratch(purpose: str, shape: tuple[int, ...]) -> np.ndarray:
     thread asks for the same purpose again.
     """
     size = int(np.prod(shape))
+    if size * 4 > _MAX_KEPT_BYTES:
+        return np.empty(shape, dtype=np.float32)
     buffer = getattr(_thread_buffers, purpose, None)
     if buffer is None or buffer.size < size:
         buffer = np.empty(size, dtype=np.float32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from kernelstudio.bands import row_bands, run_bands, scratch
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch
 
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
 """How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
@@ -20,8 +20,6 @@ def white_level(dtype: DTypeLike) -> float:
     (255.0, 65535.0, 1.0)
     """
     kind = np.dtype(dtype)
-    if kind == np.bool_:
-        return 1.0
     if kind.kind in "iu":
         return float(np.iinfo(kind).max)
     return 1.0
@@ -68,7 +66,9 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}; got {mode!r}")
     if not (np.isfinite(white) and white > 0):
         raise ValueError(f"white must be a positive number; got {white!r}")
-    data = np.asarray(values, dtype=np.float32)
+    data = np.asarray(values)
+    if data.dtype.kind not in "biuf":
+        data = data.astype(np.float32)
     if mode == "normalize":
         low, high = _finite_range(data)
         if not high > low:
@@ -86,17 +86,16 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
         # floor(x + 0.5) rounds; fmax and fmin also send NaN to 0 and clamp infinities.
         rows = flat_data[start:stop]
         scaled = scratch("display", rows.shape)
-        if mode == "abs":
-            np.abs(rows, out=scaled)
-            scaled *= np.float32(scale)
-        else:
-            np.multiply(rows, np.float32(scale), out=scaled)
+        np.multiply(rows, np.float32(scale), out=scaled)
+        if mode == "abs":  # after the conversion, so |-128| fits even for int8
+            np.abs(scaled, out=scaled)
         scaled += np.float32(offset)
         np.fmax(scaled, 0.0, out=scaled)
         np.fmin(scaled, 255.0, out=scaled)
         flat_pixels[start:stop] = scaled
 
-    run_bands(map_rows, row_bands(flat_data.shape[0], flat_data[:1].nbytes))
+    # Each band is converted to float32 on its own, never the whole image at once.
+    run_bands(map_rows, row_bands(flat_data.shape[0], rows_per_band(4 * flat_data.shape[1])))
     return pixels
 
 

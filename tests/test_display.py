@@ -86,3 +86,13 @@ def test_any_float32_values_map_to_valid_pixels(values, mode):
 def test_bad_arguments_are_refused(mode, white):
     with pytest.raises(ValueError, match="must be"):
         to_uint8([1.0], mode, white=white)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32, np.float64, bool])
+@pytest.mark.parametrize("mode", DISPLAY_MODES)
+def test_integer_and_float64_inputs_map_like_their_float32_values(dtype, mode):
+    values = np.random.default_rng(8).integers(-128, 256, size=(33, 17))
+    typed = values.astype(dtype)
+    result = to_uint8(typed, mode)
+    assert result.dtype == np.uint8
+    assert np.abs(result.astype(int) - reference(typed.astype(np.float64), mode)).max() <= 1
