@@ -243,11 +243,14 @@ class Controller(QObject):
         self._export(Path(path), lambda target: write_kernel_file(target, kernel))
 
     def shutdown(self) -> None:
-        """Drop waiting work and wait for running jobs, before the window closes."""
+        """Drop the waiting render and wait for started work, exports included.
+
+        Queued exports and loads still run, so nothing a person asked to save
+        is lost; only their messages are dropped.
+        """
         self._closing = True
         self._waiting = None
         self._busy_timer.stop()
-        self._pool.clear()
         self._pool.waitForDone()
         self._busy = False
 
@@ -287,6 +290,8 @@ class Controller(QObject):
     def _on_done(self, tag: tuple, value: object, error: Exception | None) -> None:
         serial, kind, ident = tag
         self._background.pop(serial, None)
+        if error is not None:
+            _log_failure(kind, error)
         if self._closing:
             return
         if kind == "render":
@@ -340,6 +345,18 @@ class Controller(QObject):
         if self._background and not self._busy:
             self._busy = True
             self.busyChanged.emit(True)
+
+
+_EXPECTED_FAILURES = (ImageLoadError, ImageSaveError, KernelFileError, ValueError, MemoryError)
+
+
+def _log_failure(kind: str, error: Exception) -> None:
+    # Bad files and impossible settings are part of normal use: one line. Anything
+    # else is a bug, logged with its traceback for the report.
+    if isinstance(error, _EXPECTED_FAILURES):
+        log.warning("%s failed: %s", kind, error)
+    else:
+        log.error("%s failed unexpectedly", kind, exc_info=error)
 
 
 def _describe(error: Exception, context: str) -> str:

@@ -34,7 +34,7 @@ class CustomPresets:
         for path in sorted(self.folder.glob("*.json")):
             try:
                 kernels.append(read_kernel_file(path))
-            except KernelFileError as error:
+            except KernelFileError as error:  # a bad file must not stop the app starting
                 log.warning("skipping custom preset %s: %s", path, error)
         return sorted(kernels, key=lambda kernel: kernel.name.lower())
 

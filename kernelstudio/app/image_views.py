@@ -50,6 +50,7 @@ class ImageViews(QWidget):
         self._titles: dict[str, QLabel] = {}
         self._shape: tuple[int, int] | None = None
         self._region: QRectF | None = None
+        self._shown: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 6, 6, 6)
         grid.setSpacing(6)
@@ -90,10 +91,18 @@ class ImageViews(QWidget):
         grid.setRowStretch(3, 2)
 
     def set_image(self, name: str, pixels8: np.ndarray, offset: tuple[int, int] = (0, 0)) -> None:
-        """Show uint8 `pixels8` in view `name`, its top-left at pixel `offset`."""
+        """Show uint8 `pixels8` in view `name`, its top-left at pixel `offset`.
+
+        Showing the very array already shown at the same place does nothing, so
+        callers may re-send unchanged channels for free.
+        """
+        shown, shown_offset = self._shown.get(name, (None, None))
+        if shown is pixels8 and shown_offset == offset:
+            return
         item = self.items[name]
         # No levels: uint8 pixels go to a QImage as they are, without rescaling.
         item.setImage(pixels8, autoLevels=False)
+        self._shown[name] = (pixels8, offset)
         height, width = pixels8.shape[:2]
         item.setRect(QRectF(offset[1], offset[0], width, height))
         if name == "original":
@@ -101,6 +110,15 @@ class ImageViews(QWidget):
             self._shape = (height, width)
             if first:
                 self.fit()
+
+    def shown(self, name: str) -> np.ndarray | None:
+        """Return the array view `name` shows, or ``None`` when it is empty."""
+        return self._shown.get(name, (None, None))[0]
+
+    def clear_image(self, name: str) -> None:
+        """Empty view `name`, e.g. while its content no longer matches the image."""
+        self.items[name].clear()
+        self._shown.pop(name, None)
 
     def set_title(self, name: str, text: str) -> None:
         """Change the caption above view `name`."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -76,7 +77,15 @@ _KERNEL_FILTER = "Kernel files (*.json)"
 class _KernelChange(QUndoCommand):
     """One change of the weights; typing in one cell merges into one step."""
 
-    def __init__(self, window: MainWindow, old, new, text: str, cell, already_shown: bool):
+    def __init__(
+        self,
+        window: MainWindow,
+        old: np.ndarray,
+        new: np.ndarray,
+        text: str,
+        cell: tuple[int, int] | None,
+        already_shown: bool,
+    ) -> None:
         super().__init__(text)
         self._window = window
         self._old = old
@@ -187,7 +196,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._fill_preset_combo()
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -526,9 +541,13 @@ class MainWindow(QMainWindow):
         if mime.hasUrls():
             self._open_urls(mime.urls())
         elif mime.hasImage():
-            self.controller.load_pixels(qimage_to_array(QImage(mime.imageData())), "Dropped image")
+            image = mime.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                self.controller.load_pixels(qimage_to_array(image), "Dropped image")
+            else:
+                self._on_failed("The dropped image data could not be read; drop the file instead.")
 
-    def _open_urls(self, urls) -> None:
+    def _open_urls(self, urls: list[QUrl]) -> None:
         files = [url for url in urls if url.isLocalFile()]
         if len(urls) != 1:
             self._on_failed(f"{len(urls)} items were dropped; drop one image file at a time.")
@@ -543,6 +562,15 @@ class MainWindow(QMainWindow):
         else:
             self.message_bar.hide()
         self.views.set_image("original", image.pixels8)
+        # Until the new result arrives (or if it fails), the views must not show
+        # the previous image's result next to this image.
+        self.views.clear_image("result")
+        channels_of_result = self.controller.settings.channels_of_result
+        for name, channel in zip(("red", "green", "blue"), image.channels8, strict=True):
+            if channels_of_result:
+                self.views.clear_image(name)
+            else:
+                self.views.set_image(name, channel)
         shape = "×".join(str(n) for n in image.pixels.shape)
         self.views.set_title("original", f"Original — {image.name}")
         self.statusBar().showMessage(f"Opened {image.name}: {shape} {image.pixels.dtype}", 5000)
@@ -555,8 +583,7 @@ class MainWindow(QMainWindow):
         self.views.set_image("result", rendering.result8, offset)
         channels_offset = offset if rendering.settings.channels_of_result else (0, 0)
         for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
-            if self.views.items[name].image is not channel:
-                self.views.set_image(name, channel, channels_offset)
+            self.views.set_image(name, channel, channels_offset)
         of = "result" if rendering.settings.channels_of_result else "original"
         for name in ("red", "green", "blue"):
             self.views.set_title(name, f"{name.capitalize()} ({of})")
@@ -708,8 +735,9 @@ class MainWindow(QMainWindow):
                 self.resizeDocks([self.kernel_dock], [330], Qt.Orientation.Horizontal)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save the window and options, and let running work finish."""
+        """Save the window and options, vanish, then let started work finish."""
         self._save()
+        self.hide()  # a long job may still be running: the window goes at once
         self.controller.shutdown()
         super().closeEvent(event)
 
@@ -717,7 +745,7 @@ class MainWindow(QMainWindow):
 def _format_pixel(value: np.ndarray | np.generic) -> str:
     values = np.atleast_1d(value)
     if values.dtype.kind == "f":
-        text = ", ".join(f"{v:.4g}" for v in values)
+        text = ", ".join(f"{v:.6g}" for v in values)
     else:
         text = ", ".join(str(v) for v in values)
     return f"({text})" if values.size > 1 else text

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
-
-log = logging.getLogger(__name__)
 
 
 class TaskSignals(QObject):
@@ -44,7 +41,6 @@ class Task(QRunnable):
         try:
             value = self._function()
         except Exception as error:  # a worker reports failures instead of dying
-            log.exception("background task %r failed", self._tag)
             self.signals.done.emit(self._tag, None, error)
         else:
             self.signals.done.emit(self._tag, value, None)

@@ -462,7 +462,7 @@ def test_hovering_shows_the_pixel_values(qtbot, window):
     text = window.pixel_label.text()
     assert "x 10, y 20" in text
     assert f"original ({', '.join(str(v) for v in sample_rgb()[20, 10])})" in text
-    assert f"{expected[0]:.4g}" in text
+    assert f"{expected[0]:.6g}" in text
 
 
 def test_channel_views_show_the_original_or_the_result(qtbot, window):
@@ -593,3 +593,53 @@ def test_busy_indicator_shows_only_for_slow_work(qtbot, window, monkeypatch):
     release.set()
     wait_for_result(qtbot, window, PRESETS["box-blur"])
     qtbot.waitUntil(lambda: not window.busy_bar.isVisible(), timeout=5_000)
+
+
+def test_kernel_edits_do_not_resend_the_original_channels(qtbot, window, monkeypatch):
+    image = window.controller.image
+    assert window.views.shown("red") is image.channels8[0]
+    sent = []
+    real_set_image = window.views.items["red"].setImage
+    monkeypatch.setattr(
+        window.views.items["red"],
+        "setImage",
+        lambda *a, **k: sent.append(a) or real_set_image(*a, **k),
+    )
+    window.choose_preset("outline")
+    wait_for_result(qtbot, window, PRESETS["outline"])
+    assert sent == []
+    assert window.views.shown("red") is image.channels8[0]
+
+
+def test_a_failed_result_leaves_no_stale_result_on_screen(qtbot, window, tmp_path):
+    combo = window.options.border_combo
+    combo.setCurrentIndex(combo.findData("valid"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+    assert window.views.shown("result") is not None
+    tiny = write_png(tmp_path / "tiny.png", np.zeros((1, 1, 3), np.uint8))
+    with qtbot.waitSignal(window.controller.failed, timeout=10_000):
+        window.open_path(tiny)
+    assert "smaller than the 3×3 kernel" in window.message_bar.text
+    assert window.views.shown("result") is None
+    assert window.views.items["result"].image is None
+
+
+def test_dropping_unreadable_image_data_says_so(window):
+    mime = QMimeData()
+    mime.setData("application/x-qt-image", b"\x00not an image")
+    before = window.controller.image
+    drop(window, mime)
+    assert "could not be read" in window.message_bar.text
+    assert window.controller.image is before
+
+
+def test_a_broken_custom_preset_does_not_stop_the_window(make_window, isolated_settings):
+    presets = isolated_settings / "KernelStudio" / "Kernel Studio" / "presets"
+    presets.mkdir(parents=True)
+    (presets / "huge.json").write_text('{"weights": [[1' + "0" * 400 + ", 0, 1]]}")
+    (presets / "fine.json").write_text('{"name": "fine", "weights": [[1, 0, -1]]}')
+    window = make_window()
+    labels = [window.preset_combo.itemText(i) for i in range(window.preset_combo.count())]
+    assert "★ fine" in labels
+    assert len([label for label in labels if label.startswith("★")]) == 1
