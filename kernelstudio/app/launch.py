@@ -11,6 +11,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from kernelstudio import __version__
+from kernelstudio.app.diagnostics import CrashReporter, install_log_file
 from kernelstudio.app.main_window import MainWindow
 from kernelstudio.app.single_instance import InstanceServer, send_to_running_instance
 from kernelstudio.samples import ICON_PATH
@@ -57,7 +58,11 @@ def run_app(image_path: str | Path | None = None, *, quit_after_first_result: bo
     )
     if handed_over:
         return 0
+    log_file = install_log_file()
     window = MainWindow(image_path)
+    crash_reporter = CrashReporter(log_file, parent=window)
+    crash_reporter.crashed.connect(window.message_bar.show_message)
+    crash_reporter.install()
     server = InstanceServer(parent=window)
     server.openRequested.connect(window.open_from_elsewhere)
     file_opener = FileOpenFilter(window)
