@@ -8,6 +8,8 @@ of the arithmetic.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike
@@ -203,6 +205,127 @@ def convolve(
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
 
 
+@dataclass(frozen=True)
+class PixelExplanation:
+    """How one output pixel of :func:`convolve` is computed.
+
+    Attributes
+    ----------
+    row, column : int
+        The output pixel.
+    source_rows, source_columns : numpy.ndarray
+        For each kernel row and column, the image row and column read, or -1
+        where the ``constant`` border supplies a zero. Positions past the edge
+        show which pixel the border mode repeats.
+    neighbourhood : numpy.ndarray
+        The pixels under the kernel, border values included (``h×w``, or
+        ``h×w×C`` for every channel of a colour image).
+    weights : numpy.ndarray
+        The weights applied, rotated 180° when flipped (``h×w``).
+    products : numpy.ndarray
+        ``neighbourhood × weights``, element by element.
+    total : float or numpy.ndarray
+        The sum of the products: the output value (one per channel for colour).
+    """
+
+    row: int
+    column: int
+    source_rows: np.ndarray
+    source_columns: np.ndarray
+    neighbourhood: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    total: float | np.ndarray
+
+
+def explain_pixel(
+    image: ArrayLike,
+    kernel: ArrayLike,
+    row: int,
+    column: int,
+    *,
+    border: str = "mirror",
+    flip: bool = False,
+    channel: int | None = None,
+) -> PixelExplanation:
+    """Show the arithmetic behind ``convolve(image, kernel, ...)[row, column]``.
+
+    Parameters
+    ----------
+    image, kernel, border, flip
+        As for :func:`convolve`.
+    row, column : int
+        The output pixel. With ``border="valid"`` they index the smaller
+        output, whose pixel ``(r, c)`` reads the image from ``(r, c)`` on.
+    channel : int, optional
+        For a colour image, explain this channel only; by default every
+        channel is explained side by side.
+
+    Returns
+    -------
+    PixelExplanation
+        Neighbourhood, weights, products and their sum, which equals the
+        convolved value up to float32 rounding (it is summed in float64).
+
+    Raises
+    ------
+    ValueError
+        For the same reasons as :func:`convolve`, for a pixel outside the
+        output, or a channel the image does not have.
+
+    Examples
+    --------
+    >>> image = np.arange(16).reshape(4, 4)
+    >>> step = explain_pixel(image, [[0, 1, 0], [1, 1, 1], [0, 1, 0]], 0, 0, border="nearest")
+    >>> step.neighbourhood
+    array([[0., 0., 1.],
+           [0., 0., 1.],
+           [4., 4., 5.]])
+    >>> float(step.total)
+    5.0
+    """
+    weights = check_kernel(kernel)
+    border = _check_border(border)
+    pixels = _check_image(image)
+    if flip:
+        weights = weights[::-1, ::-1]
+    height, width = pixels.shape[:2]
+    kernel_height, kernel_width = weights.shape
+    if border == "valid":
+        out_height, out_width = height - kernel_height + 1, width - kernel_width + 1
+        source_rows = np.arange(row, row + kernel_height)
+        source_columns = np.arange(column, column + kernel_width)
+    else:
+        out_height, out_width = height, width
+        source_rows = _padded_index(height, kernel_height // 2, border)[row : row + kernel_height]
+        source_columns = _padded_index(width, kernel_width // 2, border)[
+            column : column + kernel_width
+        ]
+    if not (0 <= row < out_height and 0 <= column < out_width):
+        raise ValueError(
+            f"pixel ({row}, {column}) is outside the "
+            f"{max(out_height, 0)}×{max(out_width, 0)} output"
+        )
+    planes = pixels if pixels.ndim == 3 else pixels[..., None]
+    if channel is not None:
+        if not 0 <= channel < planes.shape[2]:
+            raise ValueError(
+                f"channel {channel} does not exist in a {planes.shape[2]}-channel image"
+            )
+        planes = planes[..., channel : channel + 1]
+    gathered = planes[np.ix_(np.maximum(source_rows, 0), np.maximum(source_columns, 0))]
+    neighbourhood = gathered.astype(np.float64)
+    neighbourhood[source_rows < 0] = 0.0
+    neighbourhood[:, source_columns < 0] = 0.0
+    products = neighbourhood * weights[..., None]
+    total = products.sum(axis=(0, 1))
+    if pixels.ndim == 2 or channel is not None:
+        neighbourhood, products, total = neighbourhood[..., 0], products[..., 0], total[0]
+    return PixelExplanation(
+        row, column, source_rows, source_columns, neighbourhood, weights, products, total
+    )
+
+
 FFT_MIN_TAPS = 160
 """Non-separable kernels with more non-zero weights than this use the FFT.
 
@@ -393,7 +516,7 @@ class _Fourier:
 
 
 def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, padded_width: int):
-    factors = _rank_one_factors(weights)
+    factors = separable_factors(weights)
     if factors is not None:
         return _Separable(*factors)
     if np.count_nonzero(weights) > FFT_MIN_TAPS and _suits_fft(planes):
@@ -429,9 +552,32 @@ def _fast_length(minimum: int) -> int:
     return best
 
 
-def _rank_one_factors(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    # Factor through the largest weight: exact for kernels built from small
-    # integers or fractions (identity, box, Gaussian, Sobel), unlike an SVD.
+def separable_factors(kernel: ArrayLike) -> tuple[np.ndarray, np.ndarray] | None:
+    """Split a rank-1 kernel into a column and a row whose outer product it is.
+
+    Parameters
+    ----------
+    kernel : array_like
+        2-D weights.
+
+    Returns
+    -------
+    tuple of numpy.ndarray or None
+        ``(column, row)`` with ``np.outer(column, row)`` equal to the kernel
+        (to 1e-9 of its largest weight), or ``None`` when the kernel is not
+        separable (its rank is not 1, or it is all zeros). The factors go
+        through the largest weight, which keeps them exact for kernels made of
+        small integers and fractions, unlike an SVD.
+
+    Examples
+    --------
+    >>> column, row = separable_factors([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    >>> column, row
+    (array([0.5, 1. , 0.5]), array([2., 4., 2.]))
+    >>> separable_factors(np.eye(3)) is None
+    True
+    """
+    weights = np.asarray(kernel, dtype=np.float64)
     row, column = np.unravel_index(np.argmax(np.abs(weights)), weights.shape)
     pivot = weights[row, column]
     if pivot == 0.0:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import ndimage
 
-from kernelstudio.convolution import BORDERS, check_kernel, convolve
+from kernelstudio.convolution import BORDERS, check_kernel, convolve, explain_pixel
 
 SAME_SIZE_BORDERS = [border for border in BORDERS if border != "valid"]
 OPENCV_BORDERS = {
@@ -331,13 +331,13 @@ def test_every_engine_path_matches_scipy_across_many_bands(monkeypatch, case, ch
 
 
 def test_separable_factors_are_exact_for_textbook_kernels():
-    from kernelstudio.convolution import _rank_one_factors
+    from kernelstudio.convolution import separable_factors
 
     for weights in (np.ones((3, 3)) / 9, np.outer([1, 2, 1], [1, 2, 1]) / 16, np.eye(1)):
-        column, row = _rank_one_factors(weights)
+        column, row = separable_factors(weights)
         np.testing.assert_array_equal(np.outer(column, row), weights)
-    assert _rank_one_factors(np.eye(3)) is None
-    assert _rank_one_factors(np.zeros((3, 3))) is None
+    assert separable_factors(np.eye(3)) is None
+    assert separable_factors(np.zeros((3, 3))) is None
 
 
 def test_fast_lengths_are_smooth_and_large_enough():
@@ -375,3 +375,84 @@ def test_fft_on_float_images_keeps_small_values_next_to_a_highlight():
     far = np.ones(image.shape, bool)
     far[90:111, 90:111] = False
     np.testing.assert_allclose(result[far], expected[far], atol=1e-6)
+
+
+# explain_pixel --------------------------------------------------------------------
+
+
+def corner_and_random_pixels(shape, rng, count=6):
+    height, width = shape
+    corners = [(0, 0), (0, width - 1), (height - 1, 0), (height - 1, width - 1)]
+    edges = [(0, width // 2), (height // 2, 0), (height - 1, width // 2)]
+    randoms = [(int(rng.integers(height)), int(rng.integers(width))) for _ in range(count)]
+    return corners + edges + randoms
+
+
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_explanation_sums_to_the_convolved_value(border, flip, channels):
+    rng = np.random.default_rng(12)
+    shape = (9, 11) if channels == 1 else (9, 11, 3)
+    image = rng.integers(0, 256, size=shape).astype(np.uint8)
+    weights = rng.normal(size=(3, 5))
+    result = convolve(image, weights, border=border, flip=flip)
+    for row, column in corner_and_random_pixels(result.shape[:2], rng):
+        step = explain_pixel(image, weights, row, column, border=border, flip=flip)
+        np.testing.assert_allclose(step.total, result[row, column], rtol=1e-5, atol=1e-3)
+        np.testing.assert_allclose(
+            step.products,
+            step.neighbourhood * (step.weights if channels == 1 else step.weights[..., None]),
+        )
+        expected_weights = weights[::-1, ::-1] if flip else weights
+        np.testing.assert_array_equal(step.weights, expected_weights)
+        if channels == 3:
+            for channel in range(3):
+                single = explain_pixel(
+                    image, weights, row, column, border=border, flip=flip, channel=channel
+                )
+                np.testing.assert_allclose(single.total, result[row, column, channel], atol=1e-3)
+
+
+@pytest.mark.parametrize("border", [b for b in BORDERS if b != "valid"])
+def test_neighbourhood_shows_the_border_values_scipy_pads_with(border):
+    image = np.arange(20, dtype=float).reshape(4, 5)
+    step = explain_pixel(image, np.ones((5, 5)), 0, 0, border=border)
+    # scipy's own padding, read from the response of one weight at a time.
+    for dy in range(5):
+        for dx in range(5):
+            delta = np.zeros((5, 5))
+            delta[dy, dx] = 1.0
+            expected = ndimage.correlate(image, delta, mode=border)[0, 0]
+            assert step.neighbourhood[dy, dx] == expected
+
+
+def test_valid_explanations_index_the_smaller_output():
+    image = np.arange(100, dtype=float).reshape(10, 10)
+    step = explain_pixel(image, np.ones((3, 3)), 0, 0, border="valid")
+    np.testing.assert_array_equal(step.neighbourhood, image[:3, :3])
+    np.testing.assert_array_equal(step.source_rows, [0, 1, 2])
+    with pytest.raises(ValueError, match="outside the 8×8 output"):
+        explain_pixel(image, np.ones((3, 3)), 8, 0, border="valid")
+
+
+def test_constant_border_marks_padding_with_minus_one():
+    step = explain_pixel(np.ones((3, 3)), np.ones((3, 3)), 0, 2, border="constant")
+    np.testing.assert_array_equal(step.source_rows, [-1, 0, 1])
+    np.testing.assert_array_equal(step.source_columns, [1, 2, -1])
+    assert step.total == 4.0
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"row": -1, "column": 0}, "outside"),
+        ({"row": 0, "column": 7}, "outside"),
+        ({"row": 0, "column": 0, "channel": 3}, "channel 3"),
+        ({"row": 0, "column": 0, "border": "same"}, "border must be one of"),
+    ],
+)
+def test_explain_pixel_refuses_bad_requests(arguments, message):
+    image = np.zeros((5, 7, 3))
+    with pytest.raises(ValueError, match=message):
+        explain_pixel(image, np.ones((3, 3)), **arguments)

@@ -1,0 +1,117 @@
+"""The tutorial's steps, replayed in the window one at a time.
+
+The tutorial this project grew from shrinks a photograph to 100×100 grey pixels,
+convolves it with a Python double loop (so the result shrinks to 98×98) using a
+Gaussian blur, a vertical-edge and an outline kernel, and finally looks at the
+red, green and blue channels of the colour photograph. Each step here sets the
+window up the same way and says in one sentence what to look at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kernelstudio.colour import to_grey
+
+TUTORIAL_SIDE = 100
+"""The tutorial works on a 100×100 greyscale image."""
+
+
+@dataclass(frozen=True)
+class WalkthroughStep:
+    """One step: what the window shows, and a sentence about it.
+
+    Attributes
+    ----------
+    title : str
+        Short heading.
+    sentence : str
+        What the person sees, and why.
+    image : {'tutorial', 'colour'}
+        The 100×100 grey sample, or the colour sample at full size.
+    preset : str
+        Slug of the kernel in :data:`kernelstudio.kernels.PRESETS`.
+    border, display : str
+        Options as in :class:`kernelstudio.app.controller.Settings`.
+    """
+
+    title: str
+    sentence: str
+    image: str
+    preset: str
+    border: str
+    display: str
+
+
+STEPS: tuple[WalkthroughStep, ...] = (
+    WalkthroughStep(
+        "1. A small grey image",
+        "The sample photograph turned to grey and shrunk to 100×100 pixels: small enough "
+        "that every pixel is a number you can hover over and read.",
+        "tutorial",
+        "identity",
+        "mirror",
+        "clip",
+    ),
+    WalkthroughStep(
+        "2. Where the kernel fits",
+        "With the 'valid' border the 3×3 kernel only visits positions where it lies wholly "
+        "inside the image, so the result loses a pixel on each side: 98×98.",
+        "tutorial",
+        "identity",
+        "valid",
+        "clip",
+    ),
+    WalkthroughStep(
+        "3. Gaussian blur",
+        "Each output pixel is a weighted average of its 3×3 neighbourhood, the centre "
+        "counting most, so sharp edges soften while flat areas stay as they were.",
+        "tutorial",
+        "gaussian-blur",
+        "valid",
+        "normalize",
+    ),
+    WalkthroughStep(
+        "4. Vertical edges",
+        "The left column minus the right one: zero on flat areas, strongly positive or "
+        "negative where brightness changes from left to right, so vertical edges stand out.",
+        "tutorial",
+        "vertical-edge",
+        "valid",
+        "normalize",
+    ),
+    WalkthroughStep(
+        "5. Outline",
+        "Eight times the centre minus its eight neighbours: nothing survives where a pixel "
+        "looks like its surroundings, every outline does.",
+        "tutorial",
+        "outline",
+        "valid",
+        "normalize",
+    ),
+    WalkthroughStep(
+        "6. Three channels",
+        "A colour photograph is three grey images, red, green and blue, shown below the "
+        "original; every kernel you try is applied to each of them separately.",
+        "colour",
+        "identity",
+        "mirror",
+        "clip",
+    ),
+)
+"""The walkthrough, in order."""
+
+
+def tutorial_image(pixels: np.ndarray) -> np.ndarray:
+    """Turn `pixels` into the tutorial's input: grey, then resized to 100×100.
+
+    Examples
+    --------
+    >>> tutorial_image(np.zeros((400, 600, 3), np.uint8)).shape
+    (100, 100)
+    """
+    grey = to_grey(pixels)
+    return cv2.resize(grey, (TUTORIAL_SIDE, TUTORIAL_SIDE), interpolation=cv2.INTER_AREA)
