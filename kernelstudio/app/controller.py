@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from kernelstudio.app.tasks import Task
 from kernelstudio.colour import to_grey
+from kernelstudio.compare import Comparison, compare_results
 from kernelstudio.convolution import BORDERS, convolve
 from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
 from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
@@ -67,6 +68,8 @@ class Rendering:
     offset: tuple[int, int]
     seconds: float
     histogram: np.ndarray | None
+    source: np.ndarray
+    comparison: Comparison | str | None
 
 
 def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -87,7 +90,7 @@ def _load(path: Path) -> LoadedImage:
     return _prepare(load_image(path), path.name, path)
 
 
-def _render(image: LoadedImage, settings: Settings) -> Rendering:
+def _render(image: LoadedImage, settings: Settings, pinned: np.ndarray | None) -> Rendering:
     started = time.perf_counter()
     source = to_grey(image.pixels) if settings.grey else image.pixels
     result = convolve(source, settings.weights, border=settings.border, flip=settings.flip)
@@ -100,11 +103,22 @@ def _render(image: LoadedImage, settings: Settings) -> Rendering:
     else:
         offset = (0, 0)
     histogram = _histogram(result8) if settings.histogram else None
-    for array in (result, result8, *channels8, histogram):
+    comparison = None
+    if pinned is not None:
+        try:
+            comparison = compare_results(result, pinned)
+        except ValueError as mismatch:
+            comparison = str(mismatch)
+    arrays = [result, result8, *channels8, histogram, source]
+    if isinstance(comparison, Comparison):
+        arrays.append(comparison.difference8)
+    for array in arrays:
         if array is not None:
             array.flags.writeable = False
     seconds = time.perf_counter() - started
-    return Rendering(settings, result, result8, channels8, offset, seconds, histogram)
+    return Rendering(
+        settings, result, result8, channels8, offset, seconds, histogram, source, comparison
+    )
 
 
 def _histogram(pixels8: np.ndarray) -> np.ndarray:
@@ -147,6 +161,7 @@ class Controller(QObject):
         identity.flags.writeable = False
         self._settings = Settings(weights=identity)
         self._rendering: Rendering | None = None
+        self._pinned: Rendering | None = None
         self._requests = 0
         self._running: Task | None = None
         self._waiting: Settings | None = None
@@ -216,8 +231,35 @@ class Controller(QObject):
     def load_pixels(self, pixels: np.ndarray, name: str) -> None:
         """Use `pixels` (RGB or grey, e.g. from the clipboard) as the current image."""
         pixels = np.array(pixels)
+        self.load_from(lambda: pixels, name)
+
+    def load_from(self, produce: Callable[[], np.ndarray], name: str) -> None:
+        """Call `produce` on a worker and use the pixels it returns as the image.
+
+        `produce` must build new arrays and touch no widget (for instance: read
+        a file, then resize it).
+        """
         self._loads += 1
-        self._start("load", self._loads, lambda: _prepare(pixels, name, None))
+        self._start("load", self._loads, lambda: _prepare(produce(), name, None))
+
+    # Comparing -------------------------------------------------------------
+
+    @property
+    def pinned(self) -> Rendering | None:
+        """The result pinned for comparison, or ``None``."""
+        return self._pinned
+
+    def pin_result(self) -> None:
+        """Keep the current result; later results come with their difference to it."""
+        if self._require_rendering() is None:
+            return
+        self._pinned = self._rendering
+        self._request()
+
+    def unpin_result(self) -> None:
+        """Stop comparing."""
+        self._pinned = None
+        self._request()
 
     # Exporting -------------------------------------------------------------
 
@@ -275,7 +317,10 @@ class Controller(QObject):
 
     def _run(self, settings: Settings) -> None:
         image = self._image
-        self._running = self._start("render", self._requests, lambda: _render(image, settings))
+        pinned = self._pinned.result if self._pinned is not None else None
+        self._running = self._start(
+            "render", self._requests, lambda: _render(image, settings, pinned)
+        )
 
     def _start(self, kind: str, ident: object, function: Callable[[], object]) -> Task:
         self._serial += 1
@@ -319,6 +364,16 @@ class Controller(QObject):
             self.failed.emit(_describe(error, "Could not compute the result"))
             return
         self._rendering = rendering
+        settings = rendering.settings
+        log.info(
+            "computed %s with a %s kernel, border %s%s%s, in %.1f ms",
+            "×".join(map(str, rendering.result.shape)),
+            "×".join(map(str, settings.weights.shape)),
+            settings.border,
+            ", flipped" if settings.flip else "",
+            ", grey" if settings.grey else "",
+            rendering.seconds * 1000,
+        )
         self.resultReady.emit(rendering.result)
         self.renderingReady.emit(rendering)
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem, QGridLayout, QLabel, QSizePolicy, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 PANELS: tuple[str, ...] = ("original", "result", "red", "green", "blue")
 """Names of the views, left to right and top to bottom."""
+
+_ARROWS = {
+    Qt.Key.Key_Up: (-1, 0),
+    Qt.Key.Key_Down: (1, 0),
+    Qt.Key.Key_Left: (0, -1),
+    Qt.Key.Key_Right: (0, 1),
+}
 
 _TITLES = {
     "original": "Original",
@@ -34,10 +42,16 @@ class ImageViews(QWidget):
         The pointer is over pixel (row, column) of the named view.
     left()
         The pointer left every image.
+    clicked(str, int, int)
+        A pixel (row, column) of the named view was clicked.
+    stepped(int, int)
+        An arrow key asked to move the chosen pixel by (rows, columns).
     """
 
     hovered = Signal(str, int, int)
     left = Signal()
+    clicked = Signal(str, int, int)
+    stepped = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +93,11 @@ class ImageViews(QWidget):
             canvas.scene().sigMouseMoved.connect(
                 lambda position, n=name: self._on_mouse_moved(n, position)
             )
+            canvas.scene().sigMouseClicked.connect(
+                lambda event, n=name: self._on_mouse_clicked(n, event)
+            )
+            canvas.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            canvas.installEventFilter(self)
             grid.addWidget(title, row, column, 1, span)
             grid.addWidget(canvas, row + 1, column, 1, span)
             self.views[name] = view
@@ -86,6 +105,8 @@ class ImageViews(QWidget):
             self._titles[name] = title
         for column in range(6):
             grid.setColumnStretch(column, 1)
+        self.patch_outline = self._outline("original")
+        self.pixel_outline = self._outline("result")
         # Heights in the same 3:2 ratio as the widths give every view one shape.
         grid.setRowStretch(1, 3)
         grid.setRowStretch(3, 2)
@@ -160,10 +181,51 @@ class ImageViews(QWidget):
             if view is not source:
                 self._show_region(view)
 
-    def _on_mouse_moved(self, name: str, scene_position: QPointF) -> None:
+    def outline(self, row: int, column: int, height: int, width: int) -> None:
+        """Outline the source patch on the original and pixel (row, column) on the result."""
+        self.patch_outline.setRect(QRectF(column - width // 2, row - height // 2, width, height))
+        self.pixel_outline.setRect(QRectF(column, row, 1, 1))
+        self.patch_outline.show()
+        self.pixel_outline.show()
+
+    def hide_outline(self) -> None:
+        """Remove the outlines."""
+        self.patch_outline.hide()
+        self.pixel_outline.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Turn arrow keys pressed over a view into ``stepped``."""
+        if event.type() == QEvent.Type.KeyPress and event.key() in _ARROWS:
+            self.stepped.emit(*_ARROWS[event.key()])
+            return True
+        return super().eventFilter(watched, event)
+
+    def _outline(self, name: str) -> QGraphicsRectItem:
+        outline = QGraphicsRectItem()
+        pen = QPen(QColor("#ffd54f"))
+        pen.setCosmetic(True)
+        pen.setWidth(2)
+        outline.setPen(pen)
+        outline.setZValue(10)
+        outline.hide()
+        self.views[name].addItem(outline)
+        return outline
+
+    def _pixel_at(self, name: str, scene_position: QPointF) -> tuple[int, int] | None:
         point = self.views[name].mapSceneToView(scene_position)
         row, column = int(np.floor(point.y())), int(np.floor(point.x()))
         if self._shape and 0 <= row < self._shape[0] and 0 <= column < self._shape[1]:
-            self.hovered.emit(name, row, column)
-        else:
+            return row, column
+        return None
+
+    def _on_mouse_moved(self, name: str, scene_position: QPointF) -> None:
+        pixel = self._pixel_at(name, scene_position)
+        if pixel is None:
             self.left.emit()
+        else:
+            self.hovered.emit(name, *pixel)
+
+    def _on_mouse_clicked(self, name: str, event) -> None:
+        pixel = self._pixel_at(name, event.scenePos())
+        if pixel is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(name, *pixel)

@@ -39,17 +39,22 @@ from PySide6.QtWidgets import (
 )
 
 from kernelstudio import __version__
+from kernelstudio.analysis import analyse_kernel
+from kernelstudio.app.compare_view import CompareView
 from kernelstudio.app.controller import Controller, LoadedImage, Rendering
 from kernelstudio.app.custom_presets import CustomPresets
 from kernelstudio.app.histogram_view import HistogramView
 from kernelstudio.app.image_views import ImageViews
+from kernelstudio.app.kernel_analysis_view import KernelAnalysisView
 from kernelstudio.app.kernel_editor import KernelEditor, resize_centred
 from kernelstudio.app.message_bar import MessageBar
 from kernelstudio.app.options_panel import OptionsPanel
+from kernelstudio.app.pixel_explainer import PixelExplainer
 from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
-from kernelstudio.convolution import BORDERS
+from kernelstudio.app.walkthrough_panel import WalkthroughPanel
+from kernelstudio.convolution import BORDERS, explain_pixel
 from kernelstudio.display import DISPLAY_MODES
-from kernelstudio.imageio import READ_EXTENSIONS
+from kernelstudio.imageio import READ_EXTENSIONS, load_image
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
     PRESET_NAMES,
@@ -61,8 +66,12 @@ from kernelstudio.kernels import (
     validate_kernel,
 )
 from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
+from kernelstudio.walkthrough import STEPS as WALKTHROUGH
+from kernelstudio.walkthrough import tutorial_image
 
 MAX_RECENT_FILES = 10
+ROOMY_WIDTH = 1300
+"""Below this window width the right-hand panels start hidden."""
 _IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in READ_EXTENSIONS))
 _EXPORT_FILTERS = {
     ".png": "PNG image (*.png)",
@@ -134,6 +143,9 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self._requested_at = time.perf_counter()
         self._shown_once = False
+        self._hovered: tuple[int, int] | None = None
+        self._chosen: tuple[int, int] | None = None
+        self._walkthrough_image: str | None = None
 
         self._build_widgets()
         self._build_actions()
@@ -163,10 +175,14 @@ class MainWindow(QMainWindow):
         kernel_layout.addWidget(self.normalise_button)
         options_box = QGroupBox("Options", self)
         QVBoxLayout(options_box).addWidget(self.options)
+        self.analysis = KernelAnalysisView(self)
+        analysis_box = QGroupBox("What this kernel does", self)
+        QVBoxLayout(analysis_box).addWidget(self.analysis)
         panel = QWidget(self)
         panel_layout = QVBoxLayout(panel)
         panel_layout.addWidget(kernel_box)
         panel_layout.addWidget(options_box)
+        panel_layout.addWidget(analysis_box)
         panel_layout.addStretch(1)
         scroller = QScrollArea(self)
         scroller.setWidget(panel)
@@ -179,12 +195,24 @@ class MainWindow(QMainWindow):
         self.kernel_dock.setTitleBarWidget(QWidget(self.kernel_dock))
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.kernel_dock)
 
+        self.explainer = PixelExplainer(self)
+        self.explainer_dock = self._dock(
+            "How a pixel is computed", "explainerDock", self.explainer
+        )
+        self.compare = CompareView(self)
+        self.compare_dock = self._dock("Compare", "compareDock", self.compare)
         self.histogram = HistogramView(self)
-        self.histogram_dock = QDockWidget("Histogram of the result", self)
-        self.histogram_dock.setObjectName("histogramDock")
-        self.histogram_dock.setWidget(self.histogram)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.histogram_dock)
-        self.histogram_dock.hide()
+        self.histogram_dock = self._dock("Histogram", "histogramDock", self.histogram)
+        # One tab each, a click away; the explainer is in front.
+        self.tabifyDockWidget(self.explainer_dock, self.compare_dock)
+        self.tabifyDockWidget(self.compare_dock, self.histogram_dock)
+        self.explainer_dock.raise_()
+        self.walkthrough = WalkthroughPanel(self)
+        self.walkthrough_dock = QDockWidget("Tutorial walkthrough", self)
+        self.walkthrough_dock.setObjectName("walkthroughDock")
+        self.walkthrough_dock.setWidget(self.walkthrough)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.walkthrough_dock)
+        self.walkthrough_dock.hide()
 
         self.message_bar = MessageBar(self)
         self.views = ImageViews(self)
@@ -195,6 +223,13 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
         self._fill_preset_combo()
+
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
 
     def _action(
         self,
@@ -244,10 +279,23 @@ class MainWindow(QMainWindow):
         self.one_to_one_action = self._action(
             "&Actual Pixels (1:1)", self.views.one_to_one, "Ctrl+1"
         )
-        self.histogram_action = self.histogram_dock.toggleViewAction()
-        self.histogram_action.setText("&Histogram")
-        self.histogram_action.setShortcut(QKeySequence("Ctrl+H"))
+        self.histogram_action = self._action(
+            "&Histogram", lambda: self._bring_forward(self.histogram_dock), "Ctrl+H"
+        )
         self.about_action = self._action("&About Kernel Studio", self._about)
+        self.pin_action = self._action(
+            "&Pin Result for Comparison", self.pin_result, "Ctrl+P", "Compare the next results"
+        )
+        self.unpin_action = self._action("Stop &Comparing", self.unpin_result)
+        self.explainer_action = self._action(
+            "&Pixel Explainer", lambda: self._bring_forward(self.explainer_dock), "Ctrl+I"
+        )
+        self.compare_action = self._action(
+            "C&ompare", lambda: self._bring_forward(self.compare_dock), "Ctrl+Shift+P"
+        )
+        self.walkthrough_action = self._action(
+            "Tutorial &Walkthrough", lambda: self.show_walkthrough_step(0), "F1"
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -280,6 +328,9 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.normalise_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.pin_action)
+        edit_menu.addAction(self.unpin_action)
 
         self.presets_menu = bar.addMenu("&Presets")
         self._fill_presets_menu()
@@ -288,9 +339,12 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.fit_action)
         view_menu.addAction(self.one_to_one_action)
         view_menu.addSeparator()
+        view_menu.addAction(self.explainer_action)
+        view_menu.addAction(self.compare_action)
         view_menu.addAction(self.histogram_action)
 
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.walkthrough_action)
         help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
@@ -315,7 +369,11 @@ class MainWindow(QMainWindow):
         self.normalise_button.clicked.connect(self.normalise)
         self.options.changed.connect(self._on_option_changed)
         self.views.hovered.connect(self._on_hovered)
-        self.views.left.connect(self.pixel_label.clear)
+        self.views.left.connect(self._on_left)
+        self.views.clicked.connect(self._on_clicked)
+        self.views.stepped.connect(self._on_stepped)
+        self.explainer.channelChanged.connect(lambda _channel: self._explain_current())
+        self.walkthrough.stepRequested.connect(self.show_walkthrough_step)
         self.histogram_dock.visibilityChanged.connect(
             lambda visible: self.controller.update_settings(histogram=visible)
         )
@@ -357,6 +415,7 @@ class MainWindow(QMainWindow):
         self.editor.set_flip(self.controller.settings.flip)
         self.options.show_settings(self.controller.settings)
         self._sync_preset_combo()
+        self.analysis.show_analysis(analyse_kernel(self.controller.settings.weights))
 
     def _save(self) -> None:
         settings = self.controller.settings
@@ -401,6 +460,7 @@ class MainWindow(QMainWindow):
         else:
             self.editor.set_flip(self.controller.settings.flip)
         self._sync_preset_combo()
+        self.analysis.show_analysis(analyse_kernel(self.controller.settings.weights))
 
     def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
         self.message_bar.hide()
@@ -589,6 +649,10 @@ class MainWindow(QMainWindow):
             self.views.set_title(name, f"{name.capitalize()} ({of})")
         if rendering.histogram is not None:
             self.histogram.show_counts(rendering.histogram)
+        pinned = self.controller.pinned
+        if pinned is not None and rendering.comparison is not None:
+            self.compare.show_comparison(pinned.result8, rendering.comparison)
+        self._explain_current()
         latency = (time.perf_counter() - self._requested_at) * 1000
         shape = "×".join(str(n) for n in rendering.result.shape)
         self.timing_label.setText(
@@ -607,6 +671,9 @@ class MainWindow(QMainWindow):
         image = self.controller.image
         if image is None:
             return
+        self._hovered = (row, column)
+        if self._chosen is None:
+            self._explain(row, column)
         parts = [f"x {column}, y {row}", f"original {_format_pixel(image.pixels[row, column])}"]
         rendering = self.controller.rendering
         if rendering is not None:
@@ -618,6 +685,111 @@ class MainWindow(QMainWindow):
             else:
                 parts.append("result — (outside the 'valid' area)")
         self.pixel_label.setText("   ".join(parts))
+
+    def _on_left(self) -> None:
+        self.pixel_label.clear()
+        if self._chosen is None:
+            self.views.hide_outline()
+
+    def _on_clicked(self, view: str, row: int, column: int) -> None:
+        self._chosen = None if self._chosen == (row, column) else (row, column)
+        if self._chosen is not None and self.explainer_dock.isHidden():
+            self._bring_forward(self.explainer_dock)
+        self._explain(row, column)
+
+    def _on_stepped(self, rows: int, columns: int) -> None:
+        image = self.controller.image
+        start = self._chosen or self._hovered
+        if image is None or start is None:
+            return
+        height, width = image.pixels.shape[:2]
+        row = min(max(start[0] + rows, 0), height - 1)
+        column = min(max(start[1] + columns, 0), width - 1)
+        self._chosen = (row, column)
+        self._explain(row, column)
+
+    def choose_pixel(self, row: int, column: int) -> None:
+        """Explain the output pixel at image position (row, column) until another is chosen."""
+        self._chosen = (row, column)
+        self._explain(row, column)
+
+    def _explain_current(self) -> None:
+        pixel = self._chosen or self._hovered
+        if pixel is not None:
+            self._explain(*pixel)
+
+    def _explain(self, row: int, column: int) -> None:
+        rendering = self.controller.rendering
+        if rendering is None:
+            return
+        settings = rendering.settings
+        kernel_height, kernel_width = settings.weights.shape
+        self.views.outline(row, column, kernel_height, kernel_width)
+        colour = rendering.source.ndim == 3
+        self.explainer.set_channel_count(rendering.source.shape[2] if colour else 1)
+        try:
+            explanation = explain_pixel(
+                rendering.source,
+                settings.weights,
+                row - rendering.offset[0],
+                column - rendering.offset[1],
+                border=settings.border,
+                flip=settings.flip,
+                channel=self.explainer.channel if colour else None,
+            )
+        except ValueError:
+            self.explainer.show_note(
+                f"Pixel x {column}, y {row} has no result: the 'valid' border leaves it out."
+            )
+            return
+        channel = f", {self.explainer.channel_combo.currentText().lower()}" if colour else ""
+        kept = " (kept; click it again to follow the pointer)" if self._chosen else ""
+        self.explainer.show_explanation(explanation, f"Pixel x {column}, y {row}{channel}{kept}")
+
+    # Comparing ------------------------------------------------------------------
+
+    def pin_result(self) -> None:
+        """Keep the current result, to compare the next ones with it."""
+        self.controller.pin_result()
+        self._bring_forward(self.compare_dock)
+
+    def _bring_forward(self, dock: QDockWidget) -> None:
+        dock.show()
+        dock.raise_()
+
+    def unpin_result(self) -> None:
+        """Stop comparing."""
+        self.controller.unpin_result()
+        self.compare.clear()
+
+    # Walkthrough ----------------------------------------------------------------
+
+    def show_walkthrough_step(self, index: int) -> None:
+        """Set the window up as step `index` of the tutorial walkthrough."""
+        if not 0 <= index < len(WALKTHROUGH):
+            return
+        step = WALKTHROUGH[index]
+        if step.image != self._walkthrough_image:
+            self._walkthrough_image = step.image
+            if step.image == "tutorial":
+                sample = sample_image_path()
+                self.controller.load_from(
+                    lambda: tutorial_image(load_image(sample)), "sample, grey, 100×100"
+                )
+            else:
+                self.open_path(sample_image_path())
+        self.set_kernel(PRESETS[step.preset], step.title)
+        self.controller.update_settings(
+            border=step.border,
+            display=step.display,
+            flip=False,
+            grey=False,
+            channels_of_result=False,
+        )
+        self.options.show_settings(self.controller.settings)
+        self.editor.set_flip(False)
+        self.walkthrough.show_step(index, step)
+        self.walkthrough_dock.show()
 
     def _remember(self, path: Path) -> None:
         recent = [str(path.resolve())]
@@ -727,12 +899,18 @@ class MainWindow(QMainWindow):
         )
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Give the kernel panel its natural width the first time the window shows."""
+        """Lay the panels out the first time the window shows, for its width."""
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
             if self.store.value("window/state") is None:
                 self.resizeDocks([self.kernel_dock], [330], Qt.Orientation.Horizontal)
+                self.resizeDocks([self.explainer_dock], [290], Qt.Orientation.Horizontal)
+                if self.width() < ROOMY_WIDTH:
+                    # Small screens keep the views wide; clicking a pixel or the
+                    # View menu brings the side panels back.
+                    for dock in (self.explainer_dock, self.compare_dock, self.histogram_dock):
+                        dock.hide()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the window and options, vanish, then let started work finish."""

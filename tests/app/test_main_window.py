@@ -581,9 +581,9 @@ def test_busy_indicator_shows_only_for_slow_work(qtbot, window, monkeypatch):
     release = threading.Event()
     real_render = controller_module._render
 
-    def slow_render(image, settings):
+    def slow_render(*arguments):
         release.wait(10)
-        return real_render(image, settings)
+        return real_render(*arguments)
 
     monkeypatch.setattr(controller_module, "_render", slow_render)
     with qtbot.waitSignal(window.controller.busyChanged, timeout=5_000) as busy:
