@@ -1,4 +1,4 @@
-"""Refresh docs/screenshot.png: the window on the sample image with a preset applied.
+"""Refresh docs/screenshot.png: the window on the sample, a preset applied, a pixel explained.
 
 Run with ``.venv/bin/python docs/make_screenshot.py`` (no screen needed).
 """
@@ -18,6 +18,7 @@ from kernelstudio.app.launch import configure_application
 
 TARGET = Path(__file__).with_name("screenshot.png")
 PRESET = "sobel-left"
+PIXEL = (294, 327)  # on the saucer's rim, where the Sobel response is strong
 
 
 def main() -> int:
@@ -30,12 +31,13 @@ def main() -> int:
         QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_folder.name
     )
     window = MainWindow()
-    window.resize(1280, 800)
+    window.resize(1440, 900)
     window.show()
 
     def capture(rendering) -> None:
         if rendering.settings.display != "abs":
             return
+        window.choose_pixel(*PIXEL)
         QTimer.singleShot(300, lambda: (window.grab().save(str(TARGET)), app.quit()))
 
     window.controller.renderingReady.connect(capture)

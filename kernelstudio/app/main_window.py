@@ -196,9 +196,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.kernel_dock)
 
         self.explainer = PixelExplainer(self)
-        self.explainer_dock = self._dock(
-            "How a pixel is computed", "explainerDock", self.explainer
-        )
+        self.explainer_dock = self._dock("Pixel", "explainerDock", self.explainer)
         self.compare = CompareView(self)
         self.compare_dock = self._dock("Compare", "compareDock", self.compare)
         self.histogram = HistogramView(self)
