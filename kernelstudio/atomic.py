@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -57,3 +58,27 @@ def _write_all(descriptor: int, data: bytes) -> None:
     while remaining:
         written = os.write(descriptor, remaining)
         remaining = remaining[written:]
+
+
+def describe_os_error(error: OSError, *, saving: bool) -> str:
+    """Say in a few plain words why reading or saving a file failed.
+
+    Examples
+    --------
+    >>> describe_os_error(FileNotFoundError(2, "No such file or directory"), saving=True)
+    'the folder does not exist'
+    """
+    if isinstance(error, FileNotFoundError):
+        return "the folder does not exist" if saving else "the file does not exist"
+    if isinstance(error, IsADirectoryError):
+        return "a folder of that name is in the way" if saving else "it is a folder, not a file"
+    if isinstance(error, NotADirectoryError):
+        return "part of the path is not a folder"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    if error.errno == errno.EROFS:
+        return "the disk is read-only"
+    detail = error.strerror or str(error) or type(error).__name__
+    return detail[:1].lower() + detail[1:]

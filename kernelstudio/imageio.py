@@ -13,7 +13,6 @@ is one sentence naming the file, fit to show a user as it is.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import struct
@@ -33,7 +32,7 @@ from PIL import (
     TiffImagePlugin,
 )
 
-from kernelstudio.atomic import write_atomically
+from kernelstudio.atomic import describe_os_error, write_atomically
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -308,24 +307,6 @@ def _save_error(name: str, reason: str) -> ImageSaveError:
     return ImageSaveError(f"Cannot save '{name}': {reason}.")
 
 
-def _describe_os_error(error: OSError, *, saving: bool) -> str:
-    """Say in a few plain words why a file operation failed."""
-    if isinstance(error, FileNotFoundError):
-        return "the folder does not exist" if saving else "the file does not exist"
-    if isinstance(error, IsADirectoryError):
-        return "a folder of that name is in the way" if saving else "it is a folder, not a file"
-    if isinstance(error, NotADirectoryError):
-        return "part of the path is not a folder"
-    if isinstance(error, PermissionError):
-        return "permission denied"
-    if error.errno == errno.ENOSPC:
-        return "the disk is full"
-    if error.errno == errno.EROFS:
-        return "the disk is read-only"
-    detail = error.strerror or str(error) or type(error).__name__
-    return detail[:1].lower() + detail[1:]
-
-
 def _too_large(width: int, height: int, max_pixels: int) -> str:
     pixels = width * height
     size = f"{width} × {height} pixels"
@@ -344,7 +325,7 @@ def _opened(path: str, name: str) -> Iterator[BinaryIO]:
                 raise _load_error(name, "the file is empty")
             yield stream
     except OSError as error:
-        raise _load_error(name, _describe_os_error(error, saving=False)) from error
+        raise _load_error(name, describe_os_error(error, saving=False)) from error
 
 
 def _read_header(stream: BinaryIO, name: str) -> _Header:
@@ -416,6 +397,17 @@ def _webp_header(head: bytes) -> _Header:
 def _tiff_header(stream: BinaryIO, head: bytes) -> _Header:
     """Read the first image file directory, as OpenCV will decode that image."""
     directory = TiffImagePlugin.ImageFileDirectory_v2(ifh=head[:16] if head[2] == 43 else head[:8])
+    # A directory past the end (a cut file) would make Pillow warn about
+    # corrupt EXIF data instead of failing; refuse it here with the usual reason.
+    size = os.fstat(stream.fileno()).st_size
+    if directory.next + 2 > size:
+        raise ValueError("the first image directory lies past the end of the file")
+    stream.seek(directory.next)
+    count_bytes = stream.read(8 if head[2] == 43 else 2)
+    entries = int.from_bytes(count_bytes, "little" if head[:2] == b"II" else "big")
+    entry_size = 20 if head[2] == 43 else 12
+    if directory.next + len(count_bytes) + entries * entry_size > size:
+        raise ValueError("the first image directory is cut short")
     stream.seek(directory.next)
     directory.load(stream)
     photometric = directory.get(262, 1)  # 0 and 1: greyscale, with or without extra samples
@@ -543,4 +535,4 @@ def _write_atomically(path: str, payload: bytes, name: str) -> None:
     try:
         write_atomically(path, payload)
     except OSError as error:
-        raise _save_error(name, _describe_os_error(error, saving=True)) from error
+        raise _save_error(name, describe_os_error(error, saving=True)) from error

@@ -15,7 +15,7 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernelstudio.atomic import write_atomically
+from kernelstudio.atomic import describe_os_error, write_atomically
 from kernelstudio.convolution import check_kernel
 
 MAX_KERNEL_SIDE = 63
@@ -423,7 +423,8 @@ def read_kernel_file(path: str | os.PathLike[str]) -> Kernel:
     except UnicodeDecodeError:
         raise KernelFileError(f"'{path.name}' is not a text file") from None
     except OSError as error:
-        raise KernelFileError(f"cannot read '{path.name}': {error.strerror or error}") from None
+        reason = describe_os_error(error, saving=False)
+        raise KernelFileError(f"Cannot read '{path.name}': {reason}.") from None
     return kernel_from_json(text, source=f"'{path.name}'")
 
 
@@ -439,8 +440,9 @@ def write_kernel_file(path: str | os.PathLike[str], kernel: Kernel) -> None:
     try:
         text = kernel_to_json(kernel)
     except ValueError as error:
-        raise KernelFileError(f"cannot save '{path.name}': {error}") from None
+        raise KernelFileError(f"Cannot save '{path.name}': {error}.") from None
     try:
         write_atomically(path, text.encode("utf-8"))
     except OSError as error:
-        raise KernelFileError(f"cannot save '{path.name}': {error.strerror or error}") from None
+        reason = describe_os_error(error, saving=True)
+        raise KernelFileError(f"Cannot save '{path.name}': {reason}.") from None

@@ -373,9 +373,11 @@ def test_any_text_is_a_kernel_or_a_kernel_file_error(text):
 
 
 def test_reading_missing_or_binary_files_raises_kernel_file_error(tmp_path):
-    with pytest.raises(KernelFileError, match=r"cannot read 'missing\.json'"):
+    with pytest.raises(
+        KernelFileError, match=r"Cannot read 'missing\.json': the file does not exist"
+    ):
         read_kernel_file(tmp_path / "missing.json")
-    with pytest.raises(KernelFileError, match="cannot read"):
+    with pytest.raises(KernelFileError, match="Cannot read"):
         read_kernel_file(tmp_path)
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\xff\xfe\x00\x81")
@@ -391,14 +393,14 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(KernelFileError, match="No space left on device"):
+    with pytest.raises(KernelFileError, match="the disk is full"):
         write_kernel_file(path, Kernel("k", np.ones((3, 3))))
     assert path.read_text() == "old content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kernel.json"]
 
 
 def test_write_into_missing_folder_raises_kernel_file_error(tmp_path):
-    with pytest.raises(KernelFileError, match=r"cannot save 'k\.json'"):
+    with pytest.raises(KernelFileError, match=r"Cannot save 'k\.json': the folder does not exist"):
         write_kernel_file(tmp_path / "nope" / "k.json", Kernel("k", np.ones((1, 1))))
 
 
