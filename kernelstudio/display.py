@@ -69,15 +69,14 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     data = np.asarray(values)
     if data.dtype.kind not in "biuf":
         data = data.astype(np.float32)
+    low = 0.0
     if mode == "normalize":
         low, high = _finite_range(data)
         if not high > low:
             return np.where(data == np.inf, 255, 0).astype(np.uint8)
-        # Computed in float64 so the span stays finite near float32's limits.
         scale = 255.0 / (high - low)
-        offset = 0.5 - low * scale
     else:
-        scale, offset = 255.0 / white, 0.5
+        scale = 255.0 / white
     pixels = np.empty(data.shape, dtype=np.uint8)
     flat_data = data.reshape(data.shape[0], -1) if data.ndim else data.reshape(1, 1)
     flat_pixels = pixels.reshape(flat_data.shape)
@@ -85,11 +84,17 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     def map_rows(start: int, stop: int) -> None:
         # floor(x + 0.5) rounds; fmax and fmin also send NaN to 0 and clamp infinities.
         rows = flat_data[start:stop]
-        scaled = scratch("display", rows.shape)
-        np.multiply(rows, np.float32(scale), out=scaled)
-        if mode == "abs":  # after the conversion, so |-128| fits even for int8
-            np.abs(scaled, out=scaled)
-        scaled += np.float32(offset)
+        if mode == "normalize":
+            # float64: a span as narrow as 1e-40, or values far from zero with a
+            # small span, would lose their steps (or overflow the scale) in float32.
+            scaled = np.subtract(rows, low, dtype=np.float64)
+            scaled *= scale
+        else:
+            scaled = scratch("display", rows.shape)
+            np.multiply(rows, np.float32(scale), out=scaled)
+            if mode == "abs":  # after the conversion, so |-128| fits even for int8
+                np.abs(scaled, out=scaled)
+        scaled += 0.5
         np.fmax(scaled, 0.0, out=scaled)
         np.fmin(scaled, 255.0, out=scaled)
         flat_pixels[start:stop] = scaled

@@ -337,6 +337,8 @@ class Controller(QObject):
         self._background.pop(serial, None)
         if error is not None:
             _log_failure(kind, error)
+        if kind == "render":
+            self._running = None
         if self._closing:
             return
         if kind == "render":
@@ -352,9 +354,6 @@ class Controller(QObject):
                 self.busyChanged.emit(False)
 
     def _on_rendered(self, ident: int, rendering: Rendering | None, error: Exception | None):
-        self._running = None
-        if self._closing:
-            return
         if self._waiting is not None:
             waiting, self._waiting = self._waiting, None
             self._run(waiting)

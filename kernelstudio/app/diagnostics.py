@@ -13,6 +13,7 @@ import logging.handlers
 import sys
 import threading
 from pathlib import Path
+from traceback import format_exception_only
 from types import TracebackType
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
@@ -84,13 +85,16 @@ class CrashReporter(QObject):
     def install(self) -> None:
         """Become ``sys.excepthook`` and ``threading.excepthook``."""
         sys.excepthook = self.report
-        threading.excepthook = lambda info: self.report(
-            info.exc_type, info.exc_value, info.exc_traceback
-        )
+        threading.excepthook = self._report_thread
 
     def uninstall(self) -> None:
         """Give the hooks back to whoever had them before :meth:`install`."""
         sys.excepthook, threading.excepthook = self._previous_hooks
+
+    def _report_thread(self, info: threading.ExceptHookArgs) -> None:
+        # Like Python's own hook, a thread that ends with sys.exit() is not an error.
+        if not issubclass(info.exc_type, SystemExit):
+            self.report(info.exc_type, info.exc_value, info.exc_traceback)
 
     def report(
         self,
@@ -104,7 +108,8 @@ class CrashReporter(QObject):
             return
         log.critical("uncaught exception", exc_info=(kind, error, traceback))
         where = f" Details are in {self._log_file}." if self._log_file else ""
+        summary = "".join(format_exception_only(kind, error)).strip()
         self.crashed.emit(
-            f"Something went wrong ({kind.__name__}: {error}). Kernel Studio keeps "
-            f"running; your image and kernel are unchanged.{where}"
+            f"Something went wrong ({summary}). Kernel Studio keeps running; your image "
+            f"and kernel are unchanged.{where}"
         )

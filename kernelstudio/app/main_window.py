@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,8 @@ from kernelstudio.kernels import (
 from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
 from kernelstudio.walkthrough import STEPS as WALKTHROUGH
 from kernelstudio.walkthrough import tutorial_image
+
+log = logging.getLogger(__name__)
 
 MAX_RECENT_FILES = 10
 ROOMY_WIDTH = 1300
@@ -659,6 +662,7 @@ class MainWindow(QMainWindow):
         )
 
     def _on_failed(self, message: str) -> None:
+        log.warning("told the person: %s", message)
         self.message_bar.show_message(message)
         if self.controller.image is None and self._fall_back_to_sample:
             self._fall_back_to_sample = False
