@@ -17,44 +17,18 @@ import cv2
 import numpy as np
 import pytest
 
-from kernelstudio.cli import main
 from kernelstudio.imageio import ImageLoadError, load_image
 from tests.corpus import (
     BAD_NAMES,
     CASE_NAMES,
     GOOD_NAMES,
     TINY_NAMES,
-    build_corpus,
     deny_reading,
     identity_output8,
     largest_error,
 )
 
 GIB = 1 << 30
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return build_corpus(tmp_path_factory.mktemp("corpus"))
-
-
-@pytest.fixture
-def case(request, corpus, monkeypatch):
-    chosen = corpus[request.param]
-    deny_reading(monkeypatch, chosen)
-    return chosen
-
-
-@pytest.fixture
-def cli(capsys, tmp_path, monkeypatch):
-    """Run ``main`` in-process from an empty ``tmp_path``: (exit status, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args):
-        code = main([str(arg) for arg in args])
-        return (code, *capsys.readouterr())
-
-    return run
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import pytest
 from scipy import ndimage
 
 import kernelstudio
-from kernelstudio.cli import main
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "coffee.png"
@@ -112,18 +111,6 @@ def run_module(*args, cwd):
         timeout=120,
         check=False,
     )
-
-
-@pytest.fixture
-def cli(capsys, tmp_path, monkeypatch):
-    """Run ``main`` in-process from ``tmp_path``; return (exit status, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args):
-        code = main([str(arg) for arg in args])
-        return (code, *capsys.readouterr())
-
-    return run
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,16 @@ def isolated_settings(qapp, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def controller(qtbot):
+    """A Controller of its own, shut down after the test."""
+    from kernelstudio.app.controller import Controller
+
+    controller = Controller()
+    yield controller
+    controller.shutdown()
+
+
+@pytest.fixture
 def make_window(qtbot):
     """Build a MainWindow and wait for its first result."""
     from kernelstudio.app import MainWindow

@@ -21,8 +21,6 @@ from tests.corpus import (
     BAD_NAMES,
     GOOD_NAMES,
     TINY_NAMES,
-    build_corpus,
-    deny_reading,
     identity_output8,
     largest_error,
 )
@@ -36,18 +34,6 @@ BAD_DROPS = [
     else name
     for name in BAD_NAMES
 ]
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return build_corpus(tmp_path_factory.mktemp("corpus"))
-
-
-@pytest.fixture
-def case(request, corpus, monkeypatch):
-    chosen = corpus[request.param]
-    deny_reading(monkeypatch, chosen)
-    return chosen
 
 
 def choose_border(qtbot, window, border):

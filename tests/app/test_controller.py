@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kernelstudio.app import controller as controller_module
-from kernelstudio.app.controller import BUSY_DELAY_MS, Controller
+from kernelstudio.app.controller import BUSY_DELAY_MS
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
 from kernelstudio.kernels import PRESETS
@@ -48,13 +48,6 @@ class Spy:
             return self.function(*args)
         finally:
             self.finished += 1
-
-
-@pytest.fixture
-def controller(qtbot):
-    controller = Controller()
-    yield controller
-    controller.shutdown()
 
 
 @pytest.fixture

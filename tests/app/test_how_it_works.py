@@ -12,7 +12,7 @@ from kernelstudio.kernels import PRESETS
 from kernelstudio.samples import sample_image_path
 from kernelstudio.walkthrough import STEPS
 from tests.app.conftest import oracle
-from tests.app.test_main_window import sample_rgb, type_into, wait_for_result
+from tests.app.test_main_window import choose_border, sample_rgb, type_into, wait_for_result
 
 
 def table_numbers(table):
@@ -35,15 +35,7 @@ def expected_neighbourhood(channel_pixels, row, column, size, border):
 @pytest.mark.parametrize("border", ["mirror", "constant", "wrap"])
 def test_hovering_a_pixel_explains_it(qtbot, window, border):
     window.choose_preset("sharpen")
-    combo = window.options.border_combo
-    combo.setCurrentIndex(combo.findData(border))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(
-        lambda: (
-            window.controller.is_idle and window.controller.rendering.settings.border == border
-        ),
-        timeout=10_000,
-    )
+    choose_border(qtbot, window, border)
     window.views.hovered.emit("result", 0, 5)  # on the top edge: the border shows
     explainer = window.explainer
     green = sample_rgb()[..., 1]
@@ -89,10 +81,7 @@ def test_clicking_keeps_a_pixel_and_arrows_move_it(qtbot, window):
 
 
 def test_valid_border_explains_only_pixels_with_a_result(qtbot, window):
-    combo = window.options.border_combo
-    combo.setCurrentIndex(combo.findData("valid"))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: window.controller.rendering.settings.border == "valid", timeout=10_000)
+    choose_border(qtbot, window, "valid")
     window.choose_pixel(0, 0)
     assert "has no result" in window.explainer.note.text()
     window.choose_pixel(1, 1)

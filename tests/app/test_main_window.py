@@ -46,6 +46,20 @@ def wait_for_result(qtbot, window, weights, **options):
     return window.controller.rendering
 
 
+def choose_border(qtbot, window, border):
+    """Pick `border` in the Border combo as a person does, and wait for its result."""
+    combo = window.options.border_combo
+    combo.setCurrentIndex(combo.findData(border))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.is_idle and window.controller.rendering.settings.border == border
+        ),
+        timeout=10_000,
+    )
+    return window.controller.rendering
+
+
 def drop(window, mime: QMimeData):
     """Send the drag-enter and drop events a file manager would send."""
     position = QPointF(window.width() / 2, window.height() / 2)
@@ -229,15 +243,7 @@ def test_size_selector_keeps_the_centre(qtbot, window):
 @pytest.mark.parametrize("border", ["constant", "nearest", "reflect", "wrap", "valid"])
 def test_border_mode_from_the_combo(qtbot, window, border):
     window.choose_preset("emboss")
-    combo = window.options.border_combo
-    combo.setCurrentIndex(combo.findData(border))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(
-        lambda: (
-            window.controller.is_idle and window.controller.rendering.settings.border == border
-        ),
-        timeout=10_000,
-    )
+    choose_border(qtbot, window, border)
     rendering = window.controller.rendering
     expected = oracle(sample_rgb(), PRESETS["emboss"], border=border)
     assert rendering.result.shape == expected.shape
@@ -532,15 +538,7 @@ def test_fit_and_actual_pixels_change_every_view_together(qtbot, window):
 
 def test_valid_result_sits_over_the_pixels_it_came_from(qtbot, window):
     window.choose_preset("box-blur")
-    combo = window.options.border_combo
-    combo.setCurrentIndex(combo.findData("valid"))
-    combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(
-        lambda: (
-            window.controller.is_idle and window.controller.rendering.settings.border == "valid"
-        ),
-        timeout=10_000,
-    )
+    choose_border(qtbot, window, "valid")
     rect = window.views.items["result"].mapRectToParent(
         window.views.items["result"].boundingRect()
     )

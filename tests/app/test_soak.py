@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from kernelstudio.app import controller as controller_module
-from kernelstudio.app.controller import Controller
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
@@ -62,13 +61,6 @@ class RenderSpy:
         finally:
             with self._lock:
                 self.active -= 1
-
-
-@pytest.fixture
-def controller(qtbot):
-    controller = Controller()
-    yield controller
-    controller.shutdown()
 
 
 @pytest.fixture
