@@ -646,8 +646,9 @@ class MainWindow(QMainWindow):
         for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
             self.views.set_image(name, channel, channels_offset)
         of = "result" if rendering.settings.channels_of_result else "original"
+        grey = rendering.channels8[0] is rendering.channels8[1]
         for name in ("red", "green", "blue"):
-            self.views.set_title(name, f"{name.capitalize()} ({of})")
+            self.views.set_title(name, f"{'Grey' if grey else name.capitalize()} ({of})")
         if rendering.histogram is not None:
             self.histogram.show_counts(rendering.histogram)
         pinned = self.controller.pinned
