@@ -924,3 +924,35 @@ def test_other_os_errors_keep_their_own_words(existing, monkeypatch):
     with pytest.raises(ImageSaveError) as error:
         save_image(path, rgb_gradient())
     assert str(error.value) == "Cannot save 'out.png': input/output error."
+
+
+def _bigtiff(order: bytes) -> bytes:
+    """A 4×3 8-bit grey BigTIFF, built by hand (no writer here makes BigTIFF)."""
+    endian = "<" if order == b"II" else ">"
+    pixels = bytes(range(0, 120, 10))
+    entries = [  # tag, type (3 SHORT, 16 LONG8), count, value
+        (256, 3, 1, 4),
+        (257, 3, 1, 3),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 1),
+        (273, 16, 1, 16 + 8 + 20 * 9 + 8),
+        (277, 3, 1, 1),
+        (278, 3, 1, 3),
+        (279, 16, 1, len(pixels)),
+    ]
+    data = order + struct.pack(endian + "HHHQ", 43, 8, 0, 16)
+    data += struct.pack(endian + "Q", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack(endian + ("H" if kind == 3 else "Q"), value)
+        data += struct.pack(endian + "HHQ", tag, kind, count) + packed.ljust(8, b"\0")
+    return data + struct.pack(endian + "Q", 0) + pixels
+
+
+@pytest.mark.parametrize("order", [b"II", b"MM"])
+def test_bigtiff_in_either_byte_order(tmp_path, order):
+    path = tmp_path / f"big-{order.decode()}.tif"
+    path.write_bytes(_bigtiff(order))
+    expected = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert expected is not None
+    np.testing.assert_array_equal(load_image(path), expected)
