@@ -9,6 +9,11 @@ import numpy as np
 from kernelstudio.display import to_uint8
 
 
+def _largest_finite(values: np.ndarray) -> float:
+    magnitudes = np.abs(values[np.isfinite(values)])
+    return float(magnitudes.max()) if magnitudes.size else 0.0
+
+
 @dataclass(frozen=True)
 class Comparison:
     """How a result differs from a pinned one.
@@ -18,7 +23,7 @@ class Comparison:
     difference8 : numpy.ndarray
         ``|current − pinned|`` stretched to 0…255 (black: no change).
     largest : float
-        The largest absolute difference.
+        The largest finite absolute difference.
     changed : int
         How many values (pixels × channels) differ by more than `tolerance`.
     fraction : float
@@ -65,10 +70,18 @@ def compare_results(current: np.ndarray, pinned: np.ndarray) -> Comparison:
             f"the pinned result is {'×'.join(map(str, pinned.shape))} and the current one "
             f"{'×'.join(map(str, current.shape))}; pin again to compare"
         )
-    difference = np.abs(current.astype(np.float32) - pinned.astype(np.float32))
-    scale = max(float(np.abs(current).max()), float(np.abs(pinned).max()), 1.0)
+    current = current.astype(np.float32)
+    pinned = pinned.astype(np.float32)
+    # NaN where both are NaN, or the same infinity, is no change; any other
+    # non-finite difference is (and shows as the brightest change).
+    same = (current == pinned) | (np.isnan(current) & np.isnan(pinned))
+    with np.errstate(invalid="ignore"):
+        difference = np.where(same, 0.0, np.abs(current - pinned)).astype(np.float32)
+    difference[np.isnan(difference)] = np.inf
+    finite = difference[np.isfinite(difference)]
+    scale = max(_largest_finite(current), _largest_finite(pinned), 1.0)
     changed = int(np.count_nonzero(difference > RELATIVE_TOLERANCE * scale))
-    largest = float(difference.max()) if difference.size else 0.0
+    largest = float(finite.max()) if finite.size else 0.0
     return Comparison(
         difference8=to_uint8(difference, "normalize"),
         largest=largest,

@@ -37,3 +37,13 @@ def test_identical_results_are_black():
 def test_shapes_must_match():
     with pytest.raises(ValueError, match="pin again"):
         compare_results(np.zeros((3, 3)), np.zeros((5, 5)))
+
+
+def test_non_finite_values_compare_sensibly():
+    pinned = np.array([[np.nan, 1.0, np.inf, 2.0, 5.0]], np.float32)
+    current = np.array([[np.nan, 1.0, np.inf, np.nan, 9.0]], np.float32)
+    facts = compare_results(current, pinned)
+    assert facts.changed == 2  # a number became NaN, and 5 became 9
+    assert facts.largest == 4.0
+    assert facts.difference8[0, 3] == 255
+    assert facts.difference8[0, 0] == 0
