@@ -218,7 +218,10 @@ class Controller(QObject):
         if changes.get("display", DISPLAY_MODES[0]) not in DISPLAY_MODES:
             raise ValueError(f"unknown display mode {changes['display']!r}")
         self._settings = replace(self._settings, **changes)
-        self._request()
+        if set(changes) == {"histogram"}:
+            self._update_histogram()  # the result itself does not change
+        else:
+            self._request()
 
     # Loading ---------------------------------------------------------------
 
@@ -250,8 +253,11 @@ class Controller(QObject):
         return self._pinned
 
     def pin_result(self) -> None:
-        """Keep the current result; later results come with their difference to it."""
-        if self._require_rendering() is None:
+        """Keep the current result; later results come with their difference to it.
+
+        Loading another image ends the comparison.
+        """
+        if self._require_rendering("pin") is None:
             return
         self._pinned = self._rendering
         self._request()
@@ -298,10 +304,36 @@ class Controller(QObject):
 
     # Internals -------------------------------------------------------------
 
-    def _require_rendering(self) -> Rendering | None:
+    def _require_rendering(self, purpose: str = "export") -> Rendering | None:
         if self._rendering is None:
-            self.failed.emit("There is no result to export yet.")
+            self.failed.emit(f"There is no result to {purpose} yet.")
         return self._rendering
+
+    def _update_histogram(self) -> None:
+        rendering = self._rendering
+        if rendering is None or self._closing:
+            return
+        if not self._settings.histogram:
+            if rendering.histogram is not None:
+                self._rendering = replace(
+                    rendering,
+                    histogram=None,
+                    settings=replace(rendering.settings, histogram=False),
+                )
+                self.renderingReady.emit(self._rendering)
+            return
+        if rendering.histogram is None:
+            pixels8 = rendering.result8
+            self._start("histogram", rendering, lambda: _histogram(pixels8))
+
+    def _on_histogram(self, rendering: Rendering, counts: np.ndarray | None) -> None:
+        if counts is None or rendering is not self._rendering or not self._settings.histogram:
+            return
+        counts.flags.writeable = False
+        self._rendering = replace(
+            rendering, histogram=counts, settings=replace(rendering.settings, histogram=True)
+        )
+        self.renderingReady.emit(self._rendering)
 
     def _export(self, path: Path, write: Callable[[Path], None]) -> None:
         self._start("export", path, lambda: write(path))
@@ -345,6 +377,8 @@ class Controller(QObject):
             self._on_rendered(ident, value, error)
         elif kind == "load":
             self._on_loaded(ident, value, error)
+        elif kind == "histogram":
+            self._on_histogram(ident, value)
         else:
             self._on_exported(ident, error)
         if not self._background:
@@ -377,7 +411,7 @@ class Controller(QObject):
         self.renderingReady.emit(rendering)
 
     def _on_loaded(self, ident: int, image: LoadedImage | None, error: Exception | None):
-        if self._closing or ident != self._loads:
+        if ident != self._loads:
             return
         if error is not None:
             self.failed.emit(_describe(error, "Could not open the image"))
@@ -385,6 +419,7 @@ class Controller(QObject):
         log.info("loaded %s (%s, %s)", image.name, image.pixels.shape, image.pixels.dtype)
         self._image = image
         self._rendering = None
+        self._pinned = None  # a result of another image says nothing about this one
         self.imageLoaded.emit(image)
         self._request()
 

@@ -54,9 +54,11 @@ class KernelAnalysisView(QWidget):
         else:
             effect = f"flat areas are scaled by {total}"
         self.brightness.setText(f"Sum {total}: {effect}.")
-        if analysis.factors is None:
+        if analysis.rank == 0:
+            self.separability.setText("All weights are zero.")
+        elif analysis.factors is None:
             self.separability.setText(
-                f"Not separable (rank {analysis.rank}): every weight is one multiply per pixel."
+                f"Not separable (rank {analysis.rank}): it is no single column × row."
             )
         else:
             column, row = analysis.factors

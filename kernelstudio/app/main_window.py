@@ -74,6 +74,7 @@ log = logging.getLogger(__name__)
 
 MAX_RECENT_FILES = 10
 ROOMY_WIDTH = 1300
+TUTORIAL_IMAGE_NAME = "sample, grey, 100×100"
 """Below this window width the right-hand panels start hidden."""
 _IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in READ_EXTENSIONS))
 _EXPORT_FILTERS = {
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self._hovered: tuple[int, int] | None = None
         self._chosen: tuple[int, int] | None = None
         self._walkthrough_image: str | None = None
+        self._walkthrough_image_name: str | None = None
 
         self._build_widgets()
         self._build_actions()
@@ -204,7 +206,8 @@ class MainWindow(QMainWindow):
         self.compare_dock = self._dock("Compare", "compareDock", self.compare)
         self.histogram = HistogramView(self)
         self.histogram_dock = self._dock("Histogram", "histogramDock", self.histogram)
-        # One tab each, a click away; the explainer is in front.
+        # One tab each, a click away, the explainer in front; on a first start
+        # narrower than ROOMY_WIDTH they start hidden (see showEvent).
         self.tabifyDockWidget(self.explainer_dock, self.compare_dock)
         self.tabifyDockWidget(self.compare_dock, self.histogram_dock)
         self.explainer_dock.raise_()
@@ -618,6 +621,12 @@ class MainWindow(QMainWindow):
             self.open_path(files[0].toLocalFile())
 
     def _on_image_loaded(self, image: LoadedImage) -> None:
+        # Pixels chosen on the previous image mean nothing on this one.
+        self._chosen = self._hovered = None
+        self.views.hide_outline()
+        self.explainer.show_note("Point at a pixel of any view; click to keep it.")
+        if image.name != self._walkthrough_image_name:
+            self._walkthrough_image = None
         if self._keep_message:
             self._keep_message = False
         else:
@@ -730,21 +739,23 @@ class MainWindow(QMainWindow):
         self.views.outline(row, column, kernel_height, kernel_width)
         colour = rendering.source.ndim == 3
         self.explainer.set_channel_count(rendering.source.shape[2] if colour else 1)
-        try:
-            explanation = explain_pixel(
-                rendering.source,
-                settings.weights,
-                row - rendering.offset[0],
-                column - rendering.offset[1],
-                border=settings.border,
-                flip=settings.flip,
-                channel=self.explainer.channel if colour else None,
-            )
-        except ValueError:
+        out_row, out_column = row - rendering.offset[0], column - rendering.offset[1]
+        height, width = rendering.result.shape[:2]
+        if not (0 <= out_row < height and 0 <= out_column < width):
             self.explainer.show_note(
-                f"Pixel x {column}, y {row} has no result: the 'valid' border leaves it out."
+                f"Pixel x {column}, y {row} has no result: the 'valid' border leaves out "
+                f"the pixels the kernel cannot cover."
             )
             return
+        explanation = explain_pixel(
+            rendering.source,
+            settings.weights,
+            out_row,
+            out_column,
+            border=settings.border,
+            flip=settings.flip,
+            channel=self.explainer.channel if colour else None,
+        )
         channel = f", {self.explainer.channel_combo.currentText().lower()}" if colour else ""
         kept = " (kept; click it again to follow the pointer)" if self._chosen else ""
         self.explainer.show_explanation(explanation, f"Pixel x {column}, y {row}{channel}{kept}")
@@ -754,7 +765,8 @@ class MainWindow(QMainWindow):
     def pin_result(self) -> None:
         """Keep the current result, to compare the next ones with it."""
         self.controller.pin_result()
-        self._bring_forward(self.compare_dock)
+        if self.controller.pinned is not None:
+            self._bring_forward(self.compare_dock)
 
     def _bring_forward(self, dock: QDockWidget) -> None:
         dock.show()
@@ -774,13 +786,15 @@ class MainWindow(QMainWindow):
         step = WALKTHROUGH[index]
         if step.image != self._walkthrough_image:
             self._walkthrough_image = step.image
+            sample = sample_image_path()
             if step.image == "tutorial":
-                sample = sample_image_path()
+                self._walkthrough_image_name = TUTORIAL_IMAGE_NAME
                 self.controller.load_from(
-                    lambda: tutorial_image(load_image(sample)), "sample, grey, 100×100"
+                    lambda: tutorial_image(load_image(sample)), TUTORIAL_IMAGE_NAME
                 )
             else:
-                self.open_path(sample_image_path())
+                self._walkthrough_image_name = sample.name
+                self.open_path(sample)
         self.set_kernel(PRESETS[step.preset], step.title)
         self.controller.update_settings(
             border=step.border,

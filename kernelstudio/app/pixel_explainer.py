@@ -143,6 +143,7 @@ class PixelExplainer(QWidget):
 
     def show_note(self, text: str) -> None:
         """Show `text` instead of an explanation (no pixel, or outside the result)."""
+        self.header.setText("")
         self._set_tables_visible(False)
         self.sum_label.setText("")
         self.note.setText(text)

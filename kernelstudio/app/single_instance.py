@@ -46,6 +46,14 @@ def send_to_running_instance(path: str, name: str | None = None) -> bool:
     return delivered
 
 
+def _answers(name: str) -> bool:
+    probe = QLocalSocket()
+    probe.connectToServer(name)
+    connected = probe.waitForConnected(CONNECT_TIMEOUT_MS)
+    probe.abort()
+    return connected
+
+
 class InstanceServer(QObject):
     """Listens for later launches and announces the files they ask to open.
 
@@ -63,12 +71,16 @@ class InstanceServer(QObject):
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
+        # Asked first: with socket options Qt's listen() replaces a live socket
+        # file instead of failing. A live instance keeps its socket (this window
+        # then does not receive files from later launches); a file nobody
+        # answers on is a crashed instance's leftover and can go.
+        if _answers(self.name):
+            log.info("another Kernel Studio listens on %s", self.name)
+            return
+        QLocalServer.removeServer(self.name)
         if not self._server.listen(self.name):
-            # A crashed instance leaves its socket file behind; nobody answered
-            # on it (we would not be here otherwise), so it can go.
-            QLocalServer.removeServer(self.name)
-            if not self._server.listen(self.name):
-                log.warning("cannot listen on %s: %s", self.name, self._server.errorString())
+            log.warning("cannot listen on %s: %s", self.name, self._server.errorString())
 
     @property
     def is_listening(self) -> bool:

@@ -183,3 +183,58 @@ def test_comparing_with_another_size_says_why(qtbot, window):
         lambda: isinstance(window.controller.rendering.comparison, str), timeout=10_000
     )
     assert "pin again" in window.compare.summary.text()
+
+
+def test_loading_another_image_forgets_the_chosen_pixel_and_the_pin(qtbot, window):
+    window.choose_pixel(300, 400)
+    window.pin_result()
+    assert window.controller.pinned is not None
+    with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000):
+        window.controller.load_pixels(np.zeros((10, 10, 3), np.uint8), "tiny")
+    qtbot.waitUntil(lambda: window.controller.rendering is not None, timeout=10_000)
+    assert window.controller.pinned is None
+    assert window.controller.rendering.comparison is None
+    assert not window.views.patch_outline.isVisible()
+    assert "x 400" not in window.explainer.header.text()
+    assert "valid" not in window.explainer.note.text()
+
+
+def test_the_walkthrough_reloads_its_image_after_another_was_opened(qtbot, window):
+    window.show_walkthrough_step(0)
+    qtbot.waitUntil(lambda: window.controller.image.pixels.shape == (100, 100), timeout=10_000)
+    astronaut = sample_image_path("astronaut")
+    with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000):
+        window.open_path(astronaut)
+    window.show_walkthrough_step(1)
+    qtbot.waitUntil(
+        lambda: (
+            window.controller.image.pixels.shape == (100, 100)
+            and window.controller.is_idle
+            and window.controller.rendering.result.shape == (98, 98)
+        ),
+        timeout=10_000,
+    )
+
+
+def test_switching_to_the_histogram_tab_does_not_convolve_again(qtbot, window, monkeypatch):
+    from kernelstudio.app import controller as controller_module
+
+    renders = []
+    real_render = controller_module._render
+    monkeypatch.setattr(
+        controller_module, "_render", lambda *a: renders.append(a) or real_render(*a)
+    )
+    window.histogram_action.trigger()
+    qtbot.waitUntil(lambda: window.histogram.counts is not None, timeout=10_000)
+    window.explainer_action.trigger()
+    window.histogram_action.trigger()
+    qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+    assert renders == []
+    expected = np.bincount(sample_rgb()[..., 0].ravel(), minlength=256)
+    np.testing.assert_array_equal(window.histogram.counts[0], expected)
+
+
+def test_pinning_before_any_result_says_so(qtbot, controller):
+    with qtbot.waitSignal(controller.failed, timeout=5_000) as failure:
+        controller.pin_result()
+    assert failure.args == ["There is no result to pin yet."]

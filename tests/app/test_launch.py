@@ -80,3 +80,12 @@ def test_finder_file_open_events_reach_the_window(qtbot, qapp, window, tmp_path)
     finally:
         qapp.removeEventFilter(file_opener)
     np.testing.assert_array_equal(window.controller.image.pixels, rgb)
+
+
+def test_a_second_server_does_not_steal_a_live_instances_socket(qtbot, name):
+    first = InstanceServer(name)
+    second = InstanceServer(name)
+    assert first.is_listening
+    assert not second.is_listening
+    with qtbot.waitSignal(first.openRequested, timeout=5_000):
+        assert send_to_running_instance("/photos/a.png", name)
