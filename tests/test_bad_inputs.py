@@ -7,7 +7,6 @@ file and the reason, and the command writes one stderr line and no file.
 
 import os
 import resource
-import subprocess
 import sys
 import tracemalloc
 import warnings
@@ -27,6 +26,7 @@ from tests.corpus import (
     identity_output8,
     largest_error,
 )
+from tests.test_cli import run_module
 
 GIB = 1 << 30
 
@@ -167,15 +167,7 @@ SUBPROCESS_NAMES = (
 @pytest.mark.parametrize("case", SUBPROCESS_NAMES, indirect=True)
 def test_module_run_keeps_stdout_clean_and_memory_bounded(case, tmp_path):
     output = tmp_path / "résultat final.png"
-    finished = subprocess.run(
-        [sys.executable, "-m", "kernelstudio", "apply", case.path, "-k", "identity", "-o", output],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    finished = run_module("apply", case.path, "-k", "identity", "-o", output, cwd=tmp_path)
     # The largest child so far: if it is under the bound, this one is too.
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert peak * (1 if sys.platform == "darwin" else 1024) < GIB
