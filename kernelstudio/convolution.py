@@ -158,10 +158,13 @@ def convolve(
 
     - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
-    - other small kernels add one shifted view of the band per non-zero weight;
-    - kernels with many non-zero weights (:data:`FFT_MIN_TAPS`) multiply
-      spectra of overlapping tiles (overlap-save with ``numpy.fft``), in
-      float64 for float images and only when every pixel is finite; its
+    - *dense* kernels (over a third of the weights non-zero) take one matrix
+      product per output row, which gives the vertical sum under every kernel
+      column, then add those sums shifted by their column;
+    - *sparse* kernels add one shifted view of the band per non-zero weight;
+    - *large* kernels (the costs of the other two over :data:`FFT_COST`)
+      multiply spectra of overlapping tiles (overlap-save with ``numpy.fft``),
+      in float64 for float images and only when every pixel is finite; its
       rounding error is relative to the largest value in a 512×512 tile.
 
     Examples
@@ -326,15 +329,24 @@ def explain_pixel(
     )
 
 
-FFT_MIN_TAPS = 160
-"""Non-separable kernels with more non-zero weights than this use the FFT.
+FFT_COST = 500
+"""What the FFT costs per pixel, in units of one weight of the dense method.
 
-Measured on 1 and 12 MP images, grey and colour: the direct sum costs about
-0.1 ns per weight and sample, the FFT about 10 ns per sample whatever the
-kernel, so they cross near 13×13.
+Measured on 12 MP grey and colour images, uint8 and float32: the dense method
+(:class:`_ColumnSums`) costs about the same for every weight of the kernel, zero
+or not; the sparse method about three times that per non-zero weight; the FFT the
+same whatever the kernel, which matches the dense method near 23×23.
 """
 
 _FFT_TILE = 512
+
+PRODUCT_SIZE = 2**18
+"""Most multiply-adds in one matrix product of the dense method.
+
+OpenBLAS splits larger products over its own threads, which then fight the band
+threads for the cores (up to 2.5× slower on two cores); chunks this small also
+keep each product's rows in cache.
+"""
 
 
 def _padded_index(length: int, margin: int, border: str) -> np.ndarray:
@@ -388,7 +400,7 @@ class _BandSource:
 
 
 class _Direct:
-    """Weighted sum of shifted views of each band, one view per weight."""
+    """Weighted sum of shifted views of each band, one view per non-zero weight."""
 
     def __init__(self, weights: np.ndarray):
         self.height = weights.shape[0]
@@ -399,29 +411,63 @@ class _Direct:
 
     def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
         rows = stop - start
-        if source.channels == 1 and rows > 1 and _uses_einsum(self.weights, 2):
-            self._folded(source, result, start, rows)
-            return
         band = source.band(start, rows + self.height - 1)
         _accumulate(band, self.weights, source.channels, result[start:stop])
 
-    def _folded(self, source: _BandSource, result: np.ndarray, start: int, rows: int) -> None:
-        # einsum is slow on one channel (see _accumulate), so the two halves of
-        # a grey band are interleaved as the two channels of a half-height band.
-        half = rows // 2
-        band_rows = half + self.height - 1
-        folded = scratch("folded", (band_rows, source.column_index.size, 2))
-        source.band(start, band_rows, out=folded[..., :1])
-        source.band(start + half, band_rows, out=folded[..., 1:])
-        out = scratch("folded-out", (half, result.shape[1] * 2))
-        _accumulate(folded.reshape(band_rows, -1), self.weights, 2, out)
-        pairs = out.reshape(half, -1, 2)
-        result[start : start + half] = pairs[..., 0]
-        result[start + half : start + 2 * half] = pairs[..., 1]
-        if rows % 2:
-            last = start + rows - 1
-            band = source.band(last, self.height)
-            _accumulate(band, self.weights, 1, result[last : last + 1])
+
+class _ColumnSums:
+    """Dense kernels: matrix products give every kernel column's vertical sums.
+
+    For output row ``y``, the product of the transposed kernel (``w×h``) and the
+    ``h`` padded rows from ``y`` (``h×columns``) holds, in its row ``j``, the
+    weighted vertical sum of every image column under kernel column ``j``.
+    Shifting those rows by ``j`` pixels and adding them gives the output row.
+    BLAS keeps the ``h·w`` multiply-adds in registers and reads the rows
+    straight from strided views, where a pass per weight would read and write
+    the whole row every time. Kernels are at least two columns wide: a single
+    column is always separable.
+    """
+
+    def __init__(self, weights: np.ndarray):
+        self.height, self.width = weights.shape
+        self.columns = np.ascontiguousarray(weights.T, dtype=np.float32)
+
+    def band_rows(self, row_bytes: int) -> int:
+        # The column sums of a band take `width` times the output; about twice
+        # BAND_BYTES of them per band measured fastest.
+        return rows_per_band(self.width * row_bytes // 2)
+
+    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+        rows, channels = stop - start, source.channels
+        band_rows = rows + self.height - 1
+        length = source.column_index.size * channels
+        # Each column of a product depends on that column of the band alone, so
+        # rows are cut into chunks of equal width (the band gets spare columns,
+        # never read back), which keeps every product small.
+        chunks = -(-self.height * self.width * length // PRODUCT_SIZE)
+        chunk = -(-length // chunks)
+        band = scratch("wide-band", (band_rows, chunks * chunk))
+        source.band(start, band_rows, out=band[:, :length].reshape(band_rows, -1, channels))
+        row_stride, item = band.strides
+        stacks = as_strided(
+            band,
+            shape=(rows, chunks, self.height, chunk),
+            strides=(row_stride, chunk * item, row_stride, item),
+            writeable=False,
+        )
+        sums = scratch("column-sums", (rows, self.width, chunks * chunk))
+        sums_chunks = as_strided(
+            sums,
+            shape=(rows, chunks, self.width, chunk),
+            strides=(sums.strides[0], chunk * item, sums.strides[1], item),
+        )
+        np.matmul(self.columns, stacks, out=sums_chunks)
+        out = result[start:stop]
+        kept = out.shape[1]
+        np.add(sums[:, 0, :kept], sums[:, 1, channels : channels + kept], out=out)
+        for column in range(2, self.width):
+            shift = column * channels
+            out += sums[:, column, shift : shift + kept]
 
 
 def _uses_einsum(weights: np.ndarray, channels: int) -> bool:
@@ -519,7 +565,9 @@ def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, 
     factors = separable_factors(weights)
     if factors is not None:
         return _Separable(*factors)
-    if np.count_nonzero(weights) > FFT_MIN_TAPS and _suits_fft(planes):
+    dense_cost = weights.size
+    sparse_cost = 3 * np.count_nonzero(weights)
+    if min(dense_cost, sparse_cost) > FFT_COST and _suits_fft(planes):
         side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
         # Integer pixels span at most 1:65535, where float32 spectra are exact
         # enough; float images may hold highlights many orders above their
@@ -527,6 +575,8 @@ def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, 
         # float64.
         dtype = np.float64 if planes.dtype.kind == "f" else np.float32
         return _Fourier(weights, max(side, _fast_length(2 * max(weights.shape))), dtype)
+    if dense_cost < sparse_cost:
+        return _ColumnSums(weights)
     return _Direct(weights)
 
 

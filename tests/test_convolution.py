@@ -298,8 +298,10 @@ ENGINE_KERNELS = {
     "separable-gaussian": (np.outer([1, 4, 6, 4, 1], [1, 2, 1]) / 64.0, "_Separable"),
     "separable-sobel": (np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], float), "_Separable"),
     "sparse-direct": (np.eye(5)[::-1] * np.arange(1, 6), "_Direct"),
-    "dense-direct": (np.random.default_rng(1).normal(size=(5, 7)), "_Direct"),
-    "fourier": (np.random.default_rng(2).normal(size=(15, 17)), "_Fourier"),
+    "dense-column-sums": (np.random.default_rng(1).normal(size=(5, 7)), "_ColumnSums"),
+    "wide-column-sums": (np.random.default_rng(7).normal(size=(3, 21)), "_ColumnSums"),
+    "half-empty-column-sums": (np.triu(np.ones((7, 7))), "_ColumnSums"),
+    "fourier": (np.random.default_rng(2).normal(size=(23, 25)), "_Fourier"),
 }
 
 
@@ -314,8 +316,10 @@ def test_every_engine_path_matches_scipy_across_many_bands(monkeypatch, case, ch
     image = np.random.default_rng(3).integers(0, 256, size=shape).astype(np.uint8)
     chosen = convolution._choose_method(weights, image.reshape(97, 61, -1), 120, 80)
     assert type(chosen).__name__ == method
-    # Tiny bands force dozens of them, spread over the worker threads.
+    # Tiny bands force dozens of them, spread over the worker threads, and tiny
+    # matrix products cut every row into chunks, most with a ragged last one.
     monkeypatch.setattr(bands, "BAND_BYTES", 1024)
+    monkeypatch.setattr(convolution, "PRODUCT_SIZE", 1000)
     result = convolve(image, weights, border=border)
     if border == "valid":
         half = (weights.shape[0] // 2, weights.shape[1] // 2)
@@ -353,28 +357,61 @@ def test_fast_lengths_are_smooth_and_large_enough():
         assert remainder == 1
 
 
+@pytest.mark.parametrize("size", [7, 15, 25])
 @pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
-def test_a_non_finite_or_huge_pixel_stays_local_with_large_kernels(bad_value):
+def test_a_non_finite_pixel_stays_under_the_kernel(bad_value, size):
     image = np.random.default_rng(4).random((100, 100)).astype(np.float32)
     image[50, 50] = bad_value
-    weights = np.random.default_rng(5).normal(size=(15, 15))
+    weights = np.random.default_rng(5).normal(size=(size, size))
     result = convolve(image, weights, border="reflect")
+    half = size // 2
     far = np.ones(image.shape, bool)
-    far[40:61, 40:61] = False
+    far[50 - half : 51 + half, 50 - half : 51 + half] = False
     expected = scipy_oracle(image, weights, "reflect")
     assert np.isfinite(result[far]).all()
     np.testing.assert_allclose(result[far], expected[far], atol=1e-4)
 
 
+def test_work_buffers_left_full_of_nan_do_not_leak_into_the_next_result():
+    weights = np.random.default_rng(9).normal(size=(7, 7))
+    convolve(np.full((60, 80, 3), np.nan, dtype=np.float32), weights)
+    image = np.random.default_rng(10).random((60, 80, 3)).astype(np.float32)
+    result = convolve(image, weights)
+    np.testing.assert_allclose(result, scipy_oracle(image, weights, "mirror"), atol=1e-4)
+
+
 def test_fft_on_float_images_keeps_small_values_next_to_a_highlight():
+    from kernelstudio import convolution
+
     image = np.full((200, 200), 0.01, dtype=np.float32)
     image[100, 100] = 1e5
-    weights = np.random.default_rng(6).normal(size=(15, 15))
+    weights = np.random.default_rng(6).normal(size=(25, 25))
+    chosen = convolution._choose_method(weights, image[..., None], 224, 224)
+    assert type(chosen).__name__ == "_Fourier"
     result = convolve(image, weights, border="nearest")
     expected = scipy_oracle(image, weights, "nearest")
     far = np.ones(image.shape, bool)
-    far[90:111, 90:111] = False
+    far[88:113, 88:113] = False
     np.testing.assert_allclose(result[far], expected[far], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("nonzero", "method"), [(8, "_Direct"), (17, "_ColumnSums"), (49, "_ColumnSums")]
+)
+def test_sparse_and_dense_kernels_take_their_own_paths(nonzero, method):
+    from kernelstudio import convolution
+
+    rng = np.random.default_rng(11)
+    weights = np.zeros(49)
+    weights[rng.choice(49, nonzero, replace=False)] = rng.uniform(1, 2, nonzero)
+    weights = weights.reshape(7, 7)
+    image = rng.integers(0, 256, (40, 50, 3)).astype(np.uint8)
+    chosen = convolution._choose_method(weights, image, 46, 56)
+    assert type(chosen).__name__ == method
+    result = convolve(image, weights, border="wrap")
+    np.testing.assert_allclose(
+        result, scipy_oracle(image, weights, "wrap"), atol=tolerance(image, weights)
+    )
 
 
 # explain_pixel --------------------------------------------------------------------
