@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,18 @@ def configure_application(app: QApplication) -> None:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("kernelstudio")
     app.setWindowIcon(QIcon(str(ICON_PATH)))
+
+
+def freeze_startup_objects() -> None:
+    """Collect garbage, then keep every object alive now out of later collections.
+
+    The modules, widgets and plots made at start-up live as long as the window.
+    Without this, each full pass of Python's cyclic garbage collector walks all
+    of them and holds the GUI thread for 30–40 ms (measured while typing with a
+    24 MP image open). Objects made later are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_app(image_path: str | Path | None = None, *, quit_after_first_result: bool = False) -> int:
@@ -68,6 +81,7 @@ def run_app(image_path: str | Path | None = None, *, quit_after_first_result: bo
     file_opener = FileOpenFilter(window)
     app.installEventFilter(file_opener)
     window.show()
+    freeze_startup_objects()
     if quit_after_first_result:
         _quit_after_first_result(app, window, started)
     return app.exec()

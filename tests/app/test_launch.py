@@ -1,13 +1,37 @@
-"""Single instance: a second launch hands its file to the running window."""
+"""Launching: start-up objects leave the garbage collector's sweeps; a second
+launch hands its file to the running window."""
 
+import gc
 import uuid
+import weakref
 
 import cv2
 import numpy as np
 import pytest
 from PySide6.QtNetwork import QLocalServer
 
+from kernelstudio.app.launch import freeze_startup_objects
 from kernelstudio.app.single_instance import InstanceServer, send_to_running_instance
+
+
+class Node:
+    pass
+
+
+def test_start_up_objects_are_frozen_once_garbage_is_collected():
+    cycle = Node()
+    cycle.itself = cycle
+    collected = weakref.ref(cycle)
+    del cycle
+    survivor = Node()
+    survivor.itself = survivor
+    try:
+        freeze_startup_objects()
+        assert collected() is None
+        assert gc.get_freeze_count() > 0
+        assert all(tracked is not survivor for tracked in gc.get_objects())
+    finally:
+        gc.unfreeze()
 
 
 @pytest.fixture
