@@ -154,7 +154,7 @@ def convolve(
 
     and convolution uses :math:`w[a-i, b-j]` instead. Results are float32. The
     image is processed in bands of rows, padded one band at a time and spread
-    over all cores. Within a band the engine picks one of three methods:
+    over all cores. Within a band the engine picks one of four methods:
 
     - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
@@ -344,7 +344,7 @@ PRODUCT_SIZE = 2**18
 """Most multiply-adds in one matrix product of the dense method.
 
 OpenBLAS splits larger products over its own threads, which then fight the band
-threads for the cores (up to 2.5× slower on two cores); chunks this small also
+threads for the cores (twice as slow on two cores); chunks this small also
 keep each product's rows in cache.
 """
 
