@@ -430,7 +430,9 @@ class _ColumnSums:
 
     def __init__(self, weights: np.ndarray):
         self.height, self.width = weights.shape
-        self.columns = np.ascontiguousarray(weights.T, dtype=np.float32)
+        self.weights = weights.astype(np.float32)
+        self.columns = np.ascontiguousarray(self.weights.T)
+        self.has_zeros = not np.all(weights)
 
     def band_rows(self, row_bytes: int) -> int:
         # The column sums of a band take `width` times the output; about twice
@@ -447,7 +449,17 @@ class _ColumnSums:
         chunks = -(-self.height * self.width * length // PRODUCT_SIZE)
         chunk = -(-length // chunks)
         band = scratch("wide-band", (band_rows, chunks * chunk))
+        # Spare columns are multiplied but never read back; zeros keep leftovers
+        # of an earlier call (inf, say) from raising floating-point warnings.
+        band[:, length:] = 0.0
         source.band(start, band_rows, out=band[:, :length].reshape(band_rows, -1, channels))
+        out = result[start:stop]
+        if self.has_zeros and not _all_finite(source, band[:, :length]):
+            # A product multiplies NaN and infinity by zero weights too, which
+            # would spread them over the whole kernel; scipy and OpenCV skip
+            # those weights, and so does adding one weight at a time.
+            _add_weight_by_weight(band[:, :length], self.weights, channels, out)
+            return
         row_stride, item = band.strides
         stacks = as_strided(
             band,
@@ -462,7 +474,6 @@ class _ColumnSums:
             strides=(sums.strides[0], chunk * item, sums.strides[1], item),
         )
         np.matmul(self.columns, stacks, out=sums_chunks)
-        out = result[start:stop]
         kept = out.shape[1]
         np.add(sums[:, 0, :kept], sums[:, 1, channels : channels + kept], out=out)
         for column in range(2, self.width):
@@ -470,30 +481,46 @@ class _ColumnSums:
             out += sums[:, column, shift : shift + kept]
 
 
+def _all_finite(source: _BandSource, band: np.ndarray) -> bool:
+    # Bands of integer images are always finite.
+    return source.planes.dtype.kind != "f" or bool(np.isfinite(band).all())
+
+
 def _uses_einsum(weights: np.ndarray, channels: int) -> bool:
-    # With one channel and several kernel columns, the column shift and the
-    # pixel step share one stride and einsum then loops over the kernel
-    # innermost, several times slower than a multiply-add per weight.
-    dense = 2 * np.count_nonzero(weights) >= weights.size
-    return dense and (channels > 1 or weights.shape[1] == 1)
+    # einsum multiplies every weight, zeros too, and 0 × NaN is NaN; so it only
+    # takes kernels without zeros. With one channel and several kernel
+    # columns, the column shift and the pixel step share one stride and einsum
+    # then loops over the kernel innermost, several times slower than a
+    # multiply-add per weight.
+    return bool(np.all(weights)) and (channels > 1 or weights.shape[1] == 1)
 
 
 def _accumulate(band: np.ndarray, weights: np.ndarray, channels: int, out: np.ndarray) -> None:
     # out[r, x] = sum over (dy, dx) of weights[dy, dx] * band[r + dy, x + dx * channels]
+    if not _uses_einsum(weights, channels):
+        _add_weight_by_weight(band, weights, channels, out)
+        return
+    # einsum reads every shifted view once per output element, where
+    # multiply-then-add would pass over the band twice per weight.
+    rows, row_length = out.shape
+    row_stride, column_stride = band.strides
+    views = as_strided(
+        band,
+        shape=(*weights.shape, rows, row_length),
+        strides=(row_stride, channels * column_stride, row_stride, column_stride),
+        writeable=False,
+    )
+    np.einsum("ab,abrx->rx", weights, views, out=out)
+
+
+def _add_weight_by_weight(
+    band: np.ndarray, weights: np.ndarray, channels: int, out: np.ndarray
+) -> None:
+    # The sum of _accumulate, one multiply-add per non-zero weight: zero weights
+    # never touch the band, so NaN and infinity spread only where scipy.ndimage
+    # and OpenCV spread them.
     rows, row_length = out.shape
     taps = np.argwhere(weights != 0)
-    if _uses_einsum(weights, channels):
-        # einsum reads every shifted view once per output element, where
-        # multiply-then-add would pass over the band twice per weight.
-        row_stride, column_stride = band.strides
-        views = as_strided(
-            band,
-            shape=(*weights.shape, rows, row_length),
-            strides=(row_stride, channels * column_stride, row_stride, column_stride),
-            writeable=False,
-        )
-        np.einsum("ab,abrx->rx", weights, views, out=out)
-        return
     if not len(taps):
         out[...] = 0.0
         return

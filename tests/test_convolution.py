@@ -357,30 +357,52 @@ def test_fast_lengths_are_smooth_and_large_enough():
         assert remainder == 1
 
 
-@pytest.mark.parametrize("size", [7, 15, 25])
+NON_FINITE_KERNELS = {
+    "dense": np.random.default_rng(5).normal(size=(7, 7)),
+    "dense-with-zeros": np.where(
+        np.random.default_rng(12).random((7, 7)) < 0.4,
+        0,
+        np.random.default_rng(13).normal(size=(7, 7)),
+    ),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+    "sobel": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], float),
+    "sparse": np.eye(5)[::-1] * np.arange(1, 6),
+    "fft-sized": np.random.default_rng(14).normal(size=(25, 25)),
+}
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("kernel", list(NON_FINITE_KERNELS))
 @pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
-def test_a_non_finite_pixel_stays_under_the_kernel(bad_value, size):
-    image = np.random.default_rng(4).random((100, 100)).astype(np.float32)
-    image[50, 50] = bad_value
-    weights = np.random.default_rng(5).normal(size=(size, size))
-    result = convolve(image, weights, border="reflect")
-    half = size // 2
-    far = np.ones(image.shape, bool)
-    far[50 - half : 51 + half, 50 - half : 51 + half] = False
+def test_a_non_finite_pixel_spreads_exactly_where_scipy_spreads_it(bad_value, kernel, channels):
+    shape = (60, 70) if channels == 1 else (60, 70, 3)
+    image = np.random.default_rng(4).random(shape).astype(np.float32)
+    image[30, 35] = bad_value
+    weights = NON_FINITE_KERNELS[kernel]
+    with np.errstate(invalid="ignore"):
+        result = convolve(image, weights, border="reflect")
     expected = scipy_oracle(image, weights, "reflect")
-    assert np.isfinite(result[far]).all()
-    np.testing.assert_allclose(result[far], expected[far], atol=1e-4)
+    np.testing.assert_array_equal(np.isnan(result), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(result), np.isposinf(expected))
+    np.testing.assert_array_equal(np.isneginf(result), np.isneginf(expected))
+    finite = np.isfinite(expected)
+    assert 0 < finite.sum() < finite.size
+    np.testing.assert_allclose(result[finite], expected[finite], atol=1e-4)
 
 
-def test_work_buffers_left_full_of_nan_do_not_leak_into_the_next_result(monkeypatch):
+@pytest.mark.parametrize("leftover", [np.nan, np.inf])
+def test_what_work_buffers_held_before_does_not_reach_the_next_result(monkeypatch, leftover):
     from kernelstudio import convolution
 
-    # Small products give the band spare columns, which keep the NaN.
+    # Small products give the band spare columns; a wider image before leaves
+    # its values where the next band's spare columns are.
     monkeypatch.setattr(convolution, "PRODUCT_SIZE", 1000)
     weights = np.random.default_rng(9).normal(size=(7, 7))
-    convolve(np.full((60, 80, 3), np.nan, dtype=np.float32), weights)
+    with np.errstate(invalid="ignore"):
+        convolve(np.full((60, 97, 3), leftover, dtype=np.float32), weights)
     image = np.random.default_rng(10).random((60, 80, 3)).astype(np.float32)
-    result = convolve(image, weights)
+    with np.errstate(all="raise"):
+        result = convolve(image, weights)
     np.testing.assert_allclose(result, scipy_oracle(image, weights, "mirror"), atol=1e-4)
 
 
