@@ -167,6 +167,9 @@ def convolve(
       in float64 for float images and only when every pixel is finite; its
       rounding error is relative to the largest value in a 512×512 tile.
 
+    A NaN or infinite pixel reaches exactly the outputs that give it a non-zero
+    weight, as in ``scipy.ndimage``.
+
     Examples
     --------
     >>> image = np.arange(25, dtype=np.uint8).reshape(5, 5)
