@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
+from itertools import pairwise
 
 import numpy as np
 
@@ -34,27 +35,47 @@ def rows_per_band(row_bytes: int) -> int:
     return max(1, BAND_BYTES // max(1, row_bytes))
 
 
-def row_bands(rows: int, height: int) -> list[tuple[int, int]]:
-    """Split ``range(rows)`` into ``(start, stop)`` bands of `height` rows.
+def row_bands(rows: int, height: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """Split ``range(rows)`` into ``(start, stop)`` bands of at most `height` rows.
+
+    The bands differ in size by one row at most, and their count is a multiple
+    of `multiple` (unless there are fewer rows), so that many threads finish
+    them together.
 
     Examples
     --------
     >>> row_bands(10, 4)
-    [(0, 4), (4, 8), (8, 10)]
+    [(0, 3), (3, 6), (6, 10)]
+    >>> row_bands(10, 4, multiple=2)
+    [(0, 2), (2, 5), (5, 7), (7, 10)]
+    >>> row_bands(3, 100, multiple=4)
+    [(0, 1), (1, 2), (2, 3)]
     """
-    return [(start, min(start + height, rows)) for start in range(0, rows, height)]
+    count = -(-rows // max(1, height))
+    count = min(rows, -(-count // multiple) * multiple)
+    edges = [rows * index // count for index in range(count + 1)] if count else [0]
+    return list(pairwise(edges))
 
 
 def run_bands(work: Callable[[int, int], None], bands: list[tuple[int, int]]) -> None:
     """Call ``work(start, stop)`` for every band, spread over :func:`worker_count` threads.
 
-    Exceptions raised by `work` propagate to the caller once all bands ended.
+    Each band runs under the caller's ``numpy.errstate``. Exceptions raised by
+    `work` propagate to the caller once all bands ended.
     """
     if len(bands) <= 1 or worker_count() == 1:
         for start, stop in bands:
             work(start, stop)
         return
-    futures = [_shared_executor().submit(work, start, stop) for start, stop in bands]
+    # NumPy's floating-point error settings belong to each thread; the bands
+    # take the caller's, so np.errstate around a call means the same threaded.
+    errors = np.geterr()
+
+    def work_as_caller(start: int, stop: int) -> None:
+        with np.errstate(**errors):
+            work(start, stop)
+
+    futures = [_shared_executor().submit(work_as_caller, start, stop) for start, stop in bands]
     wait(futures)
     for future in futures:
         future.result()

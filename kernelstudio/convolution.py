@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike
 
-from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, worker_count
 
 BORDERS: tuple[str, ...] = ("valid", "constant", "nearest", "reflect", "mirror", "wrap")
 """Border modes accepted by :func:`convolve`, named as in ``scipy.ndimage``."""
@@ -206,7 +206,8 @@ def convolve(
     result = np.empty((out_height, out_width * channels), dtype=np.float32)
     source = _BandSource(planes, row_index, column_index)
     method = _choose_method(weights, planes, len(row_index), len(column_index))
-    bands = row_bands(out_height, method.band_rows(result.shape[1] * result.itemsize))
+    height = method.band_rows(result.shape[1] * result.itemsize)
+    bands = row_bands(out_height, height, multiple=worker_count())
     run_bands(lambda start, stop: method(source, result, start, stop), bands)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
 

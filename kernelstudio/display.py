@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, worker_count
 
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
 """How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
@@ -100,7 +100,8 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
         flat_pixels[start:stop] = scaled
 
     # Each band is converted to float32 on its own, never the whole image at once.
-    run_bands(map_rows, row_bands(flat_data.shape[0], rows_per_band(4 * flat_data.shape[1])))
+    height = rows_per_band(4 * flat_data.shape[1])
+    run_bands(map_rows, row_bands(flat_data.shape[0], height, multiple=worker_count()))
     return pixels
 
 
