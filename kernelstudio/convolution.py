@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike
 
-from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, worker_count
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, threads_for
 
 BORDERS: tuple[str, ...] = ("valid", "constant", "nearest", "reflect", "mirror", "wrap")
 """Border modes accepted by :func:`convolve`, named as in ``scipy.ndimage``."""
@@ -207,8 +207,9 @@ def convolve(
     source = _BandSource(planes, row_index, column_index)
     method = _choose_method(weights, planes, len(row_index), len(column_index))
     height = method.band_rows(result.shape[1] * result.itemsize)
-    bands = row_bands(out_height, height, multiple=worker_count())
-    run_bands(lambda start, stop: method(source, result, start, stop), bands)
+    threads = threads_for(result.size * method.cost)
+    bands = row_bands(out_height, height, multiple=threads)
+    run_bands(lambda start, stop: method(source, result, start, stop), bands, threads)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
 
 
@@ -409,6 +410,7 @@ class _Direct:
     def __init__(self, weights: np.ndarray):
         self.height = weights.shape[0]
         self.weights = weights.astype(np.float32)
+        self.cost = _sparse_cost(weights)
 
     def band_rows(self, row_bytes: int) -> int:
         return rows_per_band(row_bytes)
@@ -437,6 +439,7 @@ class _ColumnSums:
         self.weights = weights.astype(np.float32)
         self.columns = np.ascontiguousarray(self.weights.T)
         self.has_zeros = not np.all(weights)
+        self.cost = _dense_cost(weights)
 
     def band_rows(self, row_bytes: int) -> int:
         # The column sums of a band take `width` times the output; about twice
@@ -545,6 +548,7 @@ class _Separable(_Direct):
         self.height = column.size
         self.column = column.astype(np.float32).reshape(-1, 1)
         self.row = row.astype(np.float32).reshape(1, -1)
+        self.cost = _sparse_cost(self.column) + _sparse_cost(self.row)
 
     def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
         rows = stop - start
@@ -561,6 +565,7 @@ class _Fourier:
         self.height, self.width = weights.shape
         self.tile = tile
         self.dtype = dtype
+        self.cost = FFT_COST
         flipped = np.zeros((self.tile, self.tile), dtype=dtype)
         flipped[: self.height, : self.width] = weights[::-1, ::-1]
         self.spectrum = np.fft.rfft2(flipped)
@@ -596,8 +601,7 @@ def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, 
     factors = separable_factors(weights)
     if factors is not None:
         return _Separable(*factors)
-    dense_cost = weights.size
-    sparse_cost = 3 * np.count_nonzero(weights)
+    dense_cost, sparse_cost = _dense_cost(weights), _sparse_cost(weights)
     if min(dense_cost, sparse_cost) > FFT_COST and _suits_fft(planes):
         side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
         # Integer pixels span at most 1:65535, where float32 spectra are exact
@@ -609,6 +613,17 @@ def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, 
     if dense_cost < sparse_cost:
         return _ColumnSums(weights)
     return _Direct(weights)
+
+
+def _dense_cost(weights: np.ndarray) -> int:
+    # Per output sample, in multiply-adds of the dense method: every weight.
+    return weights.size
+
+
+def _sparse_cost(weights: np.ndarray) -> int:
+    # A multiply and an add over the band per non-zero weight: about three
+    # multiply-adds of the dense method each (see FFT_COST).
+    return max(1, 3 * int(np.count_nonzero(weights)))
 
 
 def _suits_fft(planes: np.ndarray) -> bool:

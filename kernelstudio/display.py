@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, worker_count
+from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, threads_for
 
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
+
+_MAPPING_COST = 5
+"""Passes over each sample when mapping to 8 bits, each about one multiply-add
+of the convolution's dense method; weighs the work for :func:`threads_for`."""
 """How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
 
 
@@ -101,7 +105,8 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
 
     # Each band is converted to float32 on its own, never the whole image at once.
     height = rows_per_band(4 * flat_data.shape[1])
-    run_bands(map_rows, row_bands(flat_data.shape[0], height, multiple=worker_count()))
+    threads = threads_for(_MAPPING_COST * flat_data.size)
+    run_bands(map_rows, row_bands(flat_data.shape[0], height, multiple=threads), threads)
     return pixels
 
 

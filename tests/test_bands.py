@@ -55,6 +55,33 @@ def test_band_threads_keep_quiet_when_the_caller_ignores_errors(two_threads):
     assert threading.get_ident() not in threads
 
 
+def test_small_work_stays_on_the_calling_thread(two_threads):
+    assert bands.threads_for(bands.PARALLEL_MIN_WORK - 1) == 1
+    assert bands.threads_for(bands.PARALLEL_MIN_WORK) == 2
+    threads = set()
+    bands.run_bands(lambda start, stop: threads.add(threading.get_ident()), [(0, 1), (1, 2)], 1)
+    assert threads == {threading.get_ident()}
+
+
+def test_convolve_shares_only_large_work_out_in_even_bands(two_threads, monkeypatch):
+    from kernelstudio import convolution
+
+    calls = []
+    real_run_bands = convolution.run_bands
+
+    def spy(work, split, threads):
+        calls.append((len(split), threads))
+        real_run_bands(work, split, threads)
+
+    monkeypatch.setattr(convolution, "run_bands", spy)
+    # 1000 × 1000 × 49 multiply-adds is under the threshold, 1200 × 1200 × 49 over.
+    weights = np.random.default_rng(1).normal(size=(7, 7))
+    convolution.convolve(np.ones((1000, 1000), np.float32), weights)
+    convolution.convolve(np.ones((1200, 1200), np.float32), weights)
+    assert [threads for _, threads in calls] == [1, 2]
+    assert calls[1][0] % 2 == 0
+
+
 def test_an_exception_in_one_band_reaches_the_caller_after_every_band_ran(two_threads):
     finished = []
 

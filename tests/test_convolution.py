@@ -319,6 +319,7 @@ def test_every_engine_path_matches_scipy_across_many_bands(monkeypatch, case, ch
     # Tiny bands force dozens of them, spread over the worker threads, and tiny
     # matrix products cut every row into chunks, most with a ragged last one.
     monkeypatch.setattr(bands, "BAND_BYTES", 1024)
+    monkeypatch.setattr(bands, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(convolution, "PRODUCT_SIZE", 1000)
     result = convolve(image, weights, border=border)
     if border == "valid":
