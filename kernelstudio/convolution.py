@@ -430,8 +430,7 @@ class _ColumnSums:
     Shifting those rows by ``j`` pixels and adding them gives the output row.
     BLAS keeps the ``h·w`` multiply-adds in registers and reads the rows
     straight from strided views, where a pass per weight would read and write
-    the whole row every time. Kernels are at least two columns wide: a single
-    column is always separable.
+    the whole row every time.
     """
 
     def __init__(self, weights: np.ndarray):
@@ -481,11 +480,16 @@ class _ColumnSums:
             strides=(sums.strides[0], chunk * item, sums.strides[1], item),
         )
         np.matmul(self.columns, stacks, out=sums_chunks)
+        # One einsum adds the w rows of sums, row j shifted by j pixels, reading
+        # each once: for wide kernels far faster than w - 1 separate additions.
         kept = out.shape[1]
-        np.add(sums[:, 0, :kept], sums[:, 1, channels : channels + kept], out=out)
-        for column in range(2, self.width):
-            shift = column * channels
-            out += sums[:, column, shift : shift + kept]
+        shifted = as_strided(
+            sums,
+            shape=(self.width, rows, kept),
+            strides=(sums.strides[1] + channels * item, sums.strides[0], item),
+            writeable=False,
+        )
+        np.einsum("jyx->yx", shifted, out=out)
 
 
 def _all_finite(source: _BandSource, band: np.ndarray) -> bool:
