@@ -153,8 +153,9 @@ def convolve(
     .. math:: O[y, x] = \sum_{i=-a}^{a} \sum_{j=-b}^{b} w[a+i, b+j]\, I[y+i, x+j]
 
     and convolution uses :math:`w[a-i, b-j]` instead. Results are float32. The
-    image is processed in bands of rows, padded one band at a time and spread
-    over all cores. Within a band the engine picks one of four methods:
+    image is processed in bands of rows, padded one band at a time and, unless
+    the work is small, spread over all cores. The engine picks one of four
+    methods:
 
     - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;

@@ -8,11 +8,11 @@ from numpy.typing import ArrayLike, DTypeLike
 from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, threads_for
 
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
+"""How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
 
 _MAPPING_COST = 5
 """Passes over each sample when mapping to 8 bits, each about one multiply-add
 of the convolution's dense method; weighs the work for :func:`threads_for`."""
-"""How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
 
 
 def white_level(dtype: DTypeLike) -> float:

@@ -30,6 +30,18 @@ def test_modes_match_the_reference(mode):
     assert np.abs(result.astype(int) - reference(values, mode)).max() <= 1
 
 
+@pytest.mark.parametrize("mode", DISPLAY_MODES)
+def test_modes_match_the_reference_in_many_bands_on_the_threads(monkeypatch, mode):
+    from kernelstudio import bands
+
+    monkeypatch.setattr(bands, "BAND_BYTES", 512)
+    monkeypatch.setattr(bands, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(bands, "worker_count", lambda: 2)
+    values = np.random.default_rng(4).normal(scale=300, size=(97, 61, 3)).astype(np.float32)
+    result = to_uint8(values, mode)
+    assert np.abs(result.astype(int) - reference(values, mode)).max() <= 1
+
+
 def test_clip_saturates_and_abs_mirrors_negative_values():
     values = np.array([-300.0, -50.0, 0.0, 50.0, 300.0])
     np.testing.assert_array_equal(to_uint8(values, "clip"), [0, 0, 0, 50, 255])
