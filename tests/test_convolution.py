@@ -299,7 +299,7 @@ ENGINE_KERNELS = {
     "separable-sobel": (np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], float), "_Separable"),
     "sparse-direct": (np.eye(5)[::-1] * np.arange(1, 6), "_Direct"),
     "dense-column-sums": (np.random.default_rng(1).normal(size=(5, 7)), "_ColumnSums"),
-    "wide-column-sums": (np.random.default_rng(7).normal(size=(3, 21)), "_ColumnSums"),
+    "wide-column-sums": (np.random.default_rng(7).normal(size=(5, 21)), "_ColumnSums"),
     "half-empty-column-sums": (np.triu(np.ones((7, 7))), "_ColumnSums"),
     "fourier": (np.random.default_rng(2).normal(size=(23, 25)), "_Fourier"),
 }
@@ -420,6 +420,25 @@ def test_fft_on_float_images_keeps_small_values_next_to_a_highlight():
     far = np.ones(image.shape, bool)
     far[88:113, 88:113] = False
     np.testing.assert_allclose(result[far], expected[far], atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("channels", "shape", "method"),
+    [(3, (3, 9), "_Direct"), (1, (3, 9), "_ColumnSums"), (3, (5, 9), "_ColumnSums")],
+)
+def test_short_wide_kernels_on_colour_take_einsum(channels, shape, method):
+    from kernelstudio import convolution
+
+    rng = np.random.default_rng(15)
+    weights = rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
+    image = rng.integers(0, 256, (40, 50, channels)).astype(np.uint8)
+    chosen = convolution._choose_method(weights, image, 40 + shape[0], 50 + shape[1])
+    assert type(chosen).__name__ == method
+    image = image[..., 0] if channels == 1 else image
+    result = convolve(image, weights, border="nearest")
+    np.testing.assert_allclose(
+        result, scipy_oracle(image, weights, "nearest"), atol=tolerance(image, weights)
+    )
 
 
 @pytest.mark.parametrize(
