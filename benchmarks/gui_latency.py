@@ -33,7 +33,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from kernelstudio.app import MainWindow
-from kernelstudio.app.launch import configure_application, freeze_startup_objects
+from kernelstudio.app.launch import configure_application, freeze_after_first_result
 from kernelstudio.samples import sample_image_path
 
 
@@ -127,9 +127,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, folder)
         window = MainWindow()
+        freeze_after_first_result(window)  # as run_app does
         window.resize(1280, 800)
         window.show()
-        freeze_startup_objects()  # as run_app does
         wait_until(app, lambda: window.controller.rendering is not None)
         window.choose_preset("gaussian-blur")
         images = [sample_image_path()]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtNetwork import QLocalServer
 
-from kernelstudio.app.launch import freeze_startup_objects
+from kernelstudio.app.launch import freeze_after_first_result, freeze_startup_objects
 from kernelstudio.app.single_instance import InstanceServer, send_to_running_instance
 
 
@@ -30,6 +30,22 @@ def test_start_up_objects_are_frozen_once_garbage_is_collected():
         assert collected() is None
         assert gc.get_freeze_count() > 0
         assert all(tracked is not survivor for tracked in gc.get_objects())
+    finally:
+        gc.unfreeze()
+
+
+def test_objects_are_frozen_once_the_first_result_is_shown(qtbot):
+    from kernelstudio.app import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    gc.unfreeze()
+    freeze_after_first_result(window)
+    assert gc.get_freeze_count() == 0
+    try:
+        window.show()
+        qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=10_000)
+        assert window.controller.rendering is not None
     finally:
         gc.unfreeze()
 
