@@ -15,11 +15,17 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kernelstudio.atomic import describe_os_error, write_atomically
+from kernelstudio.atomic import describe_os_error, read_regular_file, write_atomically
 from kernelstudio.convolution import check_kernel
 
 MAX_KERNEL_SIDE = 63
 """Largest kernel height or width accepted from text or files."""
+
+_FLOAT32_OVERFLOW = float(np.finfo(np.float32).max) * (1 + 2.0**-25)
+"""Magnitudes from here on round to infinity in float32, the engine's precision."""
+
+MAX_KERNEL_FILE_BYTES = 1_000_000
+"""Largest kernel file read: a 63×63 kernel written out in full needs about 100 kB."""
 
 KERNEL_FILE_FORMAT = "kernelstudio-kernel"
 KERNEL_FILE_VERSION = 1
@@ -75,13 +81,17 @@ def parse_weight(text: str) -> float:
     numerator = float(match.group(1))
     denominator = 1.0 if match.group(2) is None else float(match.group(2))
     if not (math.isfinite(numerator) and math.isfinite(denominator)):
-        raise ValueError(f"{text.strip()!r} is too large for a weight")
+        raise ValueError(f"{text.strip()!r} is too large for a weight (the largest is 3.4e38)")
     if denominator == 0.0:
         raise ValueError(f"{text.strip()!r} divides by zero")
     value = numerator / denominator
-    if not math.isfinite(value):
-        raise ValueError(f"{text.strip()!r} is too large for a weight")
+    if not _finite_in_float32(value):
+        raise ValueError(f"{text.strip()!r} is too large for a weight (the largest is 3.4e38)")
     return value
+
+
+def _finite_in_float32(value: float) -> bool:
+    return abs(value) < _FLOAT32_OVERFLOW
 
 
 def format_weight(value: float) -> str:
@@ -95,8 +105,17 @@ def format_weight(value: float) -> str:
     --------
     >>> [format_weight(v) for v in (5.0, -0.125, 1 / 9, 0.011343)]
     ['5', '-1/8', '1/9', '0.01134']
+
+    It is total: NaN and infinities, which no kernel holds, are written as
+    text that :func:`parse_weight` refuses rather than raising.
+
+    >>> [format_weight(v) for v in (float("inf"), float("-inf"), float("nan"))]
+    ['inf', '-inf', 'nan']
     """
-    if float(value).is_integer() and abs(value) < 1e6:
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e6:
         return str(int(value))
     fraction = Fraction(value).limit_denominator(256)
     if fraction.denominator > 1 and math.isclose(float(fraction), value, rel_tol=1e-12):
@@ -169,8 +188,17 @@ def validate_kernel(weights: ArrayLike) -> np.ndarray:
     Raises
     ------
     ValueError
-        If :func:`kernelstudio.convolution.check_kernel` refuses the weights or a
-        side exceeds :data:`MAX_KERNEL_SIDE`.
+        If :func:`kernelstudio.convolution.check_kernel` refuses the weights, a
+        side exceeds :data:`MAX_KERNEL_SIDE`, or a weight, the sum or the sum of
+        magnitudes is beyond the float32 range the engine computes in.
+
+    Examples
+    --------
+    >>> validate_kernel([[2e38, 0, 2e38]])
+    Traceback (most recent call last):
+    ...
+    ValueError: the weights are too large: their magnitudes add up to 4e+38,
+    beyond the float32 limit of 3.4e38
     """
     checked = check_kernel(weights)
     if max(checked.shape) > MAX_KERNEL_SIDE:
@@ -178,6 +206,15 @@ def validate_kernel(weights: ArrayLike) -> np.ndarray:
         raise ValueError(
             f"kernel of {height}×{width} is larger than the limit of "
             f"{MAX_KERNEL_SIDE}×{MAX_KERNEL_SIDE}"
+        )
+    largest = float(np.abs(checked).max())
+    if not _finite_in_float32(largest):
+        raise ValueError(f"a weight of {largest:.3g} is beyond the float32 limit of 3.4e38")
+    magnitude = float(np.abs(checked).sum())
+    if not _finite_in_float32(magnitude):
+        raise ValueError(
+            f"the weights are too large: their magnitudes add up to {magnitude:.3g}, "
+            f"beyond the float32 limit of 3.4e38"
         )
     return checked
 
@@ -391,13 +428,29 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
     rows = document["weights"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise KernelFileError(f"{source}: 'weights' must be a list of rows of numbers")
-    if not all(_is_number(value) for row in rows for value in row):
-        raise KernelFileError(f"{source}: every weight must be a finite number")
+    for row_number, row in enumerate(rows, start=1):
+        for column_number, value in enumerate(row, start=1):
+            if isinstance(value, list | dict):
+                raise KernelFileError(
+                    f"{source}: 'weights' must be 2-D, rows of numbers; row {row_number} "
+                    f"holds a {'list' if isinstance(value, list) else 'object'} at "
+                    f"column {column_number}"
+                )
+            if not _is_number(value):
+                raise KernelFileError(
+                    f"{source}: the weight at row {row_number}, column {column_number} "
+                    f"is {_brief(value)}, not a finite number"
+                )
     try:
         weights = validate_kernel(rows)
     except ValueError as error:
         raise KernelFileError(f"{source}: {error}") from None
     return Kernel(name, weights)
+
+
+def _brief(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 def _is_number(value: object) -> bool:
@@ -419,7 +472,8 @@ def read_kernel_file(path: str | os.PathLike[str]) -> Kernel:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # A BOM, as some editors write, is harmless.
+        text = read_regular_file(path, MAX_KERNEL_FILE_BYTES).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise KernelFileError(f"'{path.name}' is not a text file") from None
     except OSError as error:

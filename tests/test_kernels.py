@@ -19,6 +19,7 @@ from kernelstudio.kernels import (
     PRESETS,
     Kernel,
     KernelFileError,
+    format_weight,
     kernel_from_json,
     kernel_sum,
     kernel_to_json,
@@ -27,6 +28,7 @@ from kernelstudio.kernels import (
     parse_weight,
     preset_kernel,
     read_kernel_file,
+    validate_kernel,
     write_kernel_file,
 )
 
@@ -128,9 +130,43 @@ def test_parse_weight_reads_fractions_exactly(value, scale):
 
 
 @settings(max_examples=200)
-@given(st.floats(allow_nan=False, allow_infinity=False))
+@given(st.floats(allow_nan=False, allow_infinity=False, width=32).map(float))
 def test_parse_weight_round_trips_python_float_text(value):
     assert parse_weight(repr(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("3.5e38", 3.5e38), ("-1e39", -1e39), ("1e308", 1e308), ("1e30/1e-10", 1e40)],
+)
+def test_parse_weight_refuses_what_float32_cannot_hold(text, value):
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.float32(value))
+    with pytest.raises(ValueError, match="too large"):
+        parse_weight(text)
+
+
+def test_parse_weight_keeps_the_largest_float32():
+    largest = float(np.finfo(np.float32).max)
+    assert parse_weight(repr(largest)) == largest
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [[[2e38, 0, 2e38]], [[3e38, -3e38, 1.0]], [[1e38] * 5], [[1e308, 0, 1e308]]],
+)
+def test_validate_kernel_refuses_sums_float32_cannot_hold(weights):
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.abs(np.float32(weights)).sum(dtype=np.float32))
+    with pytest.raises(ValueError, match="float32 limit"):
+        validate_kernel(weights)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e308, -1e-320])
+def test_format_weight_is_total(value):
+    text = format_weight(value)
+    assert isinstance(text, str)
+    assert text
 
 
 # parse_kernel ------------------------------------------------------------------
@@ -315,7 +351,7 @@ def test_kernel_file_round_trip(tmp_path):
     name=st.text(max_size=30),
     height=st.sampled_from([1, 3, 5]),
     width=st.sampled_from([1, 3, 7]),
-    values=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=35, max_size=35),
+    values=st.lists(st.floats(-1e36, 1e36), min_size=35, max_size=35),
 )
 def test_kernel_json_round_trip_is_exact(name, height, width, values):
     weights = np.array(values[: height * width]).reshape(height, width)
@@ -338,9 +374,9 @@ def test_minimal_hand_written_file_is_accepted():
         ('{"name": "x"}', "no 'weights'"),
         ('{"weights": "1 0 -1"}', "list of rows"),
         ('{"weights": [1, 0, -1]}', "list of rows"),
-        ('{"weights": [["1", 0, -1]]}', "must be a finite number"),
-        ('{"weights": [[true, 0, -1]]}', "must be a finite number"),
-        ('{"weights": [[null, 0, -1]]}', "must be a finite number"),
+        ('{"weights": [["1", 0, -1]]}', "not a finite number"),
+        ('{"weights": [[true, 0, -1]]}', "not a finite number"),
+        ('{"weights": [[null, 0, -1]]}', "not a finite number"),
         ('{"weights": [[1, 0], [1, 0]]}', "must be odd"),
         ('{"weights": [[1, 0, -1], [1]]}', "equal-length rows"),
         ('{"weights": []}', "2-D"),
