@@ -9,6 +9,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from tests.corpus import build_corpus, deny_reading
 
 
+@pytest.fixture(autouse=True)
+def fresh_user_folders(tmp_path_factory, monkeypatch):
+    """Every test starts as a new user: empty config, state, data and cache folders.
+
+    Nothing a test does reaches the developer's own settings, session or log.
+    """
+    home = tmp_path_factory.mktemp("xdg")
+    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        folder = home / variable.removeprefix("XDG_").removesuffix("_HOME").lower()
+        folder.mkdir()
+        monkeypatch.setenv(variable, str(folder))
+    return home
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """The generated bad-input corpus (tests/corpus.py), by case name."""
