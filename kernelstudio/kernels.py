@@ -500,3 +500,49 @@ def write_kernel_file(path: str | os.PathLike[str], kernel: Kernel) -> None:
     except OSError as error:
         reason = describe_os_error(error, saving=True)
         raise KernelFileError(f"Cannot save '{path.name}': {reason}.") from None
+
+
+def check_result_fits(weights: ArrayLike, largest_pixel: float) -> None:
+    """Refuse weights whose results could reach beyond float32 on pixels up to `largest_pixel`.
+
+    No result can be larger in magnitude than the sum of the weights'
+    magnitudes times the largest pixel magnitude, so when that bound is finite
+    in float32, the engine's precision, no result and no partial sum overflows.
+
+    Parameters
+    ----------
+    weights : array_like
+        The kernel's weights.
+    largest_pixel : float
+        The largest pixel magnitude of the image: its white level for integer
+        pixels (see :func:`kernelstudio.display.white_level`), the largest
+        finite ``|pixel|`` for float pixels.
+
+    Raises
+    ------
+    ValueError
+        If the bound ``sum(|weights|) × |largest_pixel|`` is not finite in
+        float32, or `largest_pixel` is not a finite number.
+
+    Notes
+    -----
+    ``bound = sum(|w|) × max|p|``; the result fits when ``bound < 3.4e38``.
+
+    Examples
+    --------
+    >>> check_result_fits([[1, 2, 1]], 65535.0)
+    >>> check_result_fits([[1e38, 1e38, 1e38]], 255.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: the result would overflow: weights whose magnitudes add up to 3e+38
+    times pixel values up to 255 exceed the float32 limit of 3.4e38
+    """
+    largest = abs(float(largest_pixel))
+    if not math.isfinite(largest):
+        raise ValueError(f"the largest pixel value must be a finite number, got {largest_pixel!r}")
+    magnitude = float(np.abs(np.asarray(weights, dtype=np.float64)).sum())
+    if not _finite_in_float32(magnitude * largest):
+        raise ValueError(
+            f"the result would overflow: weights whose magnitudes add up to {magnitude:.3g} "
+            f"times pixel values up to {largest:.6g} exceed the float32 limit of 3.4e38"
+        )
