@@ -20,12 +20,12 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and :func:`os.replace`.
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
+    """Write `data` to `path` through a temporary file, then :func:`publish` it.
 
     The bytes go to a hidden temporary file in the same folder, are flushed to
-    disk, and only then replace `path`. If anything fails, the temporary file is
-    removed and an existing file at `path` is untouched.
+    disk, and only then take the place of `path`. If anything fails, the
+    temporary file is removed and an existing file at `path` is untouched.
 
     Parameters
     ----------
@@ -33,30 +33,152 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
         Destination file.
     data : bytes
         The complete new content.
+    overwrite : bool, optional
+        True (the default) replaces an existing regular file and keeps its
+        permissions, and its owner and group where allowed. False never
+        replaces a file, not even one that appears while writing.
 
     Raises
     ------
+    FileExistsError
+        If `overwrite` is False and a file exists at `path`.
+    NotARegularFileError
+        If `path` names a FIFO, a device or a socket (links followed).
+    IsADirectoryError
+        If `path` names a folder.
     OSError
         If the folder is missing or read-only, the disk is full, and so on.
     """
     target = Path(path)
+    _replaceable_status(target, overwrite=overwrite)  # refuse early, before any write
     descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        dir=target.parent, prefix=f".{target.name[:_NAME_KEPT]}.", suffix=".tmp"
     )
-    replaced = False
+    published = False
     try:
         try:
             _write_all(descriptor, data)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, target)
-        replaced = True
+        publish(temporary, target, overwrite=overwrite)
+        published = True
     finally:
-        if not replaced:
+        if not published:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def publish(
+    temporary: str | os.PathLike[str], path: str | os.PathLike[str], *, overwrite: bool = True
+) -> None:
+    """Move the complete file `temporary` to `path` in one step, in the same folder.
+
+    The file gets the permissions of the file it replaces (and its owner and
+    group where the system allows), or those the umask gives a new file.
+
+    Parameters
+    ----------
+    temporary : str or os.PathLike
+        A complete file in the folder of `path`; it is gone once this returns.
+    path : str or os.PathLike
+        Destination file.
+    overwrite : bool, optional
+        True replaces an existing regular file with :func:`os.replace`. False
+        publishes with :func:`os.link`, which fails if `path` exists at that
+        very moment, so a file that appeared meanwhile is never lost; where the
+        file system has no hard links, an exclusive create claims the name.
+
+    Raises
+    ------
+    FileExistsError
+        If `overwrite` is False and a file exists at `path`; `temporary` is kept.
+    NotARegularFileError, IsADirectoryError
+        If `path` names something other than a regular file.
+    OSError
+        If the rename fails.
+    """
+    existing = _replaceable_status(Path(path), overwrite=overwrite)
+    _take_permissions(temporary, existing)
+    if overwrite:
+        os.replace(temporary, path)
+    else:
+        _link_without_clobbering(temporary, path)
+
+
+# Room for mkstemp's random part and '.tmp' within a 255-byte file name.
+_NAME_KEPT = 48
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
+)
+
+
+def _replaceable_status(target: Path, *, overwrite: bool) -> os.stat_result | None:
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        if not os.path.lexists(target):
+            return None
+        raise NotARegularFileError(
+            errno.EINVAL, "it is a link to a missing file", os.fspath(target)
+        ) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(target))
+    if not stat.S_ISREG(status.st_mode):
+        kind = _SPECIAL_KINDS.get(stat.S_IFMT(status.st_mode), "not a regular file")
+        raise NotARegularFileError(errno.EINVAL, f"it is {kind}", os.fspath(target))
+    if not overwrite:
+        raise FileExistsError(errno.EEXIST, "File exists", os.fspath(target))
+    return status
+
+
+_SPECIAL_KINDS = {
+    stat.S_IFIFO: "a FIFO, not a regular file",
+    stat.S_IFCHR: "a device, not a regular file",
+    stat.S_IFBLK: "a device, not a regular file",
+    stat.S_IFSOCK: "a socket, not a regular file",
+}
+
+
+def _take_permissions(temporary: str | os.PathLike[str], existing: os.stat_result | None) -> None:
+    if existing is None:
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        return
+    # Owner first: chown clears the mode bits that chmod sets next. Only another
+    # user's files, or root's, need it; EPERM just means the file becomes ours.
+    mine = os.stat(temporary)
+    if (mine.st_uid, mine.st_gid) != (existing.st_uid, existing.st_gid):
+        with contextlib.suppress(PermissionError):
+            os.chown(temporary, existing.st_uid, existing.st_gid)
+    # Set-user-ID and friends are not carried over to new content.
+    os.chmod(temporary, stat.S_IMODE(existing.st_mode) & 0o777)
+
+
+def _link_without_clobbering(
+    temporary: str | os.PathLike[str], path: str | os.PathLike[str]
+) -> None:
+    try:
+        os.link(temporary, path)
+    except OSError as error:  # FileExistsError (EEXIST) passes through
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        _claim_then_replace(temporary, path)
+        return
+    with contextlib.suppress(OSError):  # published already; a stray link is only clutter
+        os.unlink(temporary)
+
+
+def _claim_then_replace(temporary: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    # The exclusive create fails if the name is taken; for an instant the name
+    # then holds an empty file, never a partial one.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    os.close(os.open(path, flags, 0o600))
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
@@ -78,6 +200,8 @@ def describe_os_error(error: OSError, *, saving: bool) -> str:
         return "the folder does not exist" if saving else "the file does not exist"
     if isinstance(error, IsADirectoryError):
         return "a folder of that name is in the way" if saving else "it is a folder, not a file"
+    if isinstance(error, FileExistsError):
+        return "a file of that name exists"
     if isinstance(error, NotADirectoryError):
         return "part of the path is not a folder"
     if isinstance(error, PermissionError):
