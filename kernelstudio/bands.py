@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
@@ -78,6 +78,8 @@ def run_bands(
     `threads` defaults to :func:`worker_count`; with 1, every band runs on the
     calling thread. Each band runs under the caller's ``numpy.errstate``.
     Exceptions raised by `work` propagate to the caller once all bands ended.
+    When no more threads can be started, the remaining bands run on the
+    calling thread instead.
     """
     if threads is None:
         threads = worker_count()
@@ -88,15 +90,35 @@ def run_bands(
     # NumPy's floating-point error settings belong to each thread; the bands
     # take the caller's, so np.errstate around a call means the same threaded.
     errors = np.geterr()
+    # Whoever takes a band first runs it. A band queued when a thread could not
+    # start has no future to wait on: the caller runs it unless a worker took it,
+    # and the events, not futures, tell when every band ended.
+    taken = [threading.Lock() for _ in bands]
+    ended = [threading.Event() for _ in bands]
+    failures: list[Exception | None] = [None] * len(bands)
 
-    def work_as_caller(start: int, stop: int) -> None:
-        with np.errstate(**errors):
-            work(start, stop)
+    def run_band(index: int) -> None:
+        if not taken[index].acquire(blocking=False):
+            return
+        try:
+            with np.errstate(**errors):
+                work(*bands[index])
+        except Exception as error:  # re-raised by the caller once every band ended
+            failures[index] = error
+        finally:
+            ended[index].set()
 
-    futures = [_shared_executor().submit(work_as_caller, start, stop) for start, stop in bands]
-    wait(futures)
-    for future in futures:
-        future.result()
+    try:
+        for index in range(len(bands)):
+            _shared_executor().submit(run_band, index)
+    except RuntimeError:  # "can't start new thread": out of threads or memory
+        for index in range(len(bands)):
+            run_band(index)
+    for event in ended:
+        event.wait()
+    failure = next((error for error in failures if error is not None), None)
+    if failure is not None:
+        raise failure
 
 
 def scratch(purpose: str, shape: tuple[int, ...]) -> np.ndarray:

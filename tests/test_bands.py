@@ -93,3 +93,71 @@ def test_an_exception_in_one_band_reaches_the_caller_after_every_band_ran(two_th
     with pytest.raises(ValueError, match="band 0 failed"):
         bands.run_bands(work, bands.row_bands(6, 2))
     assert sorted(finished) == [2, 4]
+
+
+@pytest.fixture
+def fresh_pool(two_threads, monkeypatch):
+    """A band pool of its own, so that its threads are started (or not) in the test."""
+    monkeypatch.setattr(bands, "_executor", None)
+    yield
+    if bands._executor is not None:
+        bands._executor.shutdown(wait=True)
+
+
+def threads_start_until(monkeypatch, allowed):
+    """Let `allowed` band threads start; later ones fail as when the system has none left."""
+    real_start = threading.Thread.start
+    started = []
+
+    def start(thread):
+        if len(started) >= allowed:
+            raise RuntimeError("can't start new thread")
+        started.append(thread)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    return started
+
+
+@pytest.mark.parametrize("allowed", [0, 1], ids=["no-thread", "one-of-two"])
+def test_bands_run_on_the_caller_when_no_thread_can_start(fresh_pool, monkeypatch, allowed):
+    from scipy import ndimage
+
+    from kernelstudio.convolution import convolve
+
+    started = threads_start_until(monkeypatch, allowed)
+    image = np.random.default_rng(2).random((1200, 1200), dtype=np.float32)
+    weights = np.random.default_rng(3).normal(size=(7, 7))
+    assert bands.threads_for(image.size * weights.size) == 2, "the work must go to threads"
+    result = convolve(image, weights)
+    expected = ndimage.correlate(image.astype(np.float64), weights, mode="mirror")
+    np.testing.assert_allclose(result, expected, atol=1e-4)
+    assert len(started) == allowed
+
+
+def test_each_band_runs_once_when_a_thread_fails_to_start(fresh_pool, monkeypatch):
+    threads_start_until(monkeypatch, 1)
+    runs = []
+    lock = threading.Lock()
+
+    def work(start, stop):
+        with lock:
+            runs.append(start)
+
+    split = bands.row_bands(40, 2)
+    bands.run_bands(work, split)
+    assert sorted(runs) == [start for start, _ in split]
+
+
+def test_a_band_failing_on_the_caller_is_raised_after_the_others_ran(fresh_pool, monkeypatch):
+    threads_start_until(monkeypatch, 0)
+    finished = []
+
+    def work(start, stop):
+        if start == 2:
+            raise ValueError("band 2 failed")
+        finished.append(start)
+
+    with pytest.raises(ValueError, match="band 2 failed"):
+        bands.run_bands(work, bands.row_bands(6, 2))
+    assert finished == [0, 4]
