@@ -50,7 +50,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, overwrite: bo
         If the folder is missing or read-only, the disk is full, and so on.
     """
     target = Path(path)
-    _replaceable_status(target, overwrite=overwrite)  # refuse early, before any write
+    check_replaceable(target, overwrite=overwrite)  # refuse early, before any write
     descriptor, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name[:_NAME_KEPT]}.", suffix=".tmp"
     )
@@ -98,7 +98,7 @@ def publish(
     OSError
         If the rename fails.
     """
-    existing = _replaceable_status(Path(path), overwrite=overwrite)
+    existing = check_replaceable(path, overwrite=overwrite)
     _take_permissions(temporary, existing)
     if overwrite:
         os.replace(temporary, path)
@@ -113,22 +113,49 @@ _NO_HARD_LINKS = frozenset(
 )
 
 
-def _replaceable_status(target: Path, *, overwrite: bool) -> os.stat_result | None:
+def check_replaceable(
+    path: str | os.PathLike[str], *, overwrite: bool = True
+) -> os.stat_result | None:
+    """Check that a file may be written at `path`; return the status of the file there.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The destination.
+    overwrite : bool, optional
+        Whether an existing regular file may be replaced.
+
+    Returns
+    -------
+    os.stat_result or None
+        The status of the regular file at `path` (links followed), or None
+        when nothing is there.
+
+    Raises
+    ------
+    FileExistsError
+        If `overwrite` is False and something is at `path`.
+    NotARegularFileError
+        If `path` names a FIFO, a device, a socket or a link to nothing.
+    IsADirectoryError
+        If `path` names a folder.
+    """
+    target = os.fspath(path)
     try:
         status = os.stat(target)
     except FileNotFoundError:
         if not os.path.lexists(target):
             return None
         raise NotARegularFileError(
-            errno.EINVAL, "it is a link to a missing file", os.fspath(target)
+            errno.EINVAL, "it is a link to a missing file", target
         ) from None
     if stat.S_ISDIR(status.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fspath(target))
+        raise IsADirectoryError(errno.EISDIR, "Is a directory", target)
     if not stat.S_ISREG(status.st_mode):
         kind = _SPECIAL_KINDS.get(stat.S_IFMT(status.st_mode), "not a regular file")
-        raise NotARegularFileError(errno.EINVAL, f"it is {kind}", os.fspath(target))
+        raise NotARegularFileError(errno.EINVAL, f"it is {kind}", target)
     if not overwrite:
-        raise FileExistsError(errno.EEXIST, "File exists", os.fspath(target))
+        raise FileExistsError(errno.EEXIST, "File exists", target)
     return status
 
 
