@@ -133,6 +133,8 @@ class Controller(QObject):
     -------
     imageLoaded(LoadedImage)
         A new image replaced the current one.
+    settingsChanged(Settings)
+        The kernel or an option changed (before its result is computed).
     resultReady(numpy.ndarray)
         The float32 result of the latest request (emitted on the GUI thread).
     renderingReady(Rendering)
@@ -146,6 +148,7 @@ class Controller(QObject):
     """
 
     imageLoaded = Signal(object)
+    settingsChanged = Signal(object)
     resultReady = Signal(object)
     renderingReady = Signal(object)
     failed = Signal(str)
@@ -221,6 +224,7 @@ class Controller(QObject):
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
+            self.settingsChanged.emit(self._settings)
             self._request()
 
     # Loading ---------------------------------------------------------------

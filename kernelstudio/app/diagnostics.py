@@ -8,13 +8,16 @@ and shown to the person in the window instead of ending the program.
 
 from __future__ import annotations
 
+import functools
 import logging
 import logging.handlers
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from traceback import format_exception_only
 from types import TracebackType
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
@@ -50,8 +53,13 @@ def install_log_file(folder: Path | None = None) -> Path | None:
     path = folder / LOG_FILE_NAME
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        # File names that are not UTF-8 (bytes kept as surrogates) are logged escaped.
         handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+            path,
+            maxBytes=LOG_FILE_BYTES,
+            backupCount=LOG_FILE_BACKUPS,
+            encoding="utf-8",
+            errors="backslashreplace",
         )
     except OSError as error:
         sys.stderr.write(f"kernelstudio: no log file ({error})\n")
@@ -64,6 +72,47 @@ def install_log_file(folder: Path | None = None) -> Path | None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     return path
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def qt_virtual(default: object = None) -> Callable[[_Method], _Method]:
+    """Guard a Qt virtual method we override, so that no exception unwinds into C++.
+
+    Qt calls overridden virtuals (``QUndoCommand.redo``, ``event``, ``paintEvent``,
+    ``eventFilter`` …) from C++, where a Python exception has nowhere to go: at
+    best the call is abandoned half done, at worst the process dies. A guarded
+    method hands any exception to :data:`sys.excepthook` (the
+    :class:`CrashReporter` once installed: logged, and told to the person) and
+    returns `default` to Qt.
+
+    Examples
+    --------
+    >>> import sys
+    >>> class Filter:
+    ...     @qt_virtual(default=False)
+    ...     def eventFilter(self, watched, event):
+    ...         raise RuntimeError("injected")
+    >>> seen = []
+    >>> sys.excepthook, previous = (lambda kind, error, trace: seen.append(kind)), sys.excepthook
+    >>> Filter().eventFilter(None, None), seen
+    (False, [<class 'RuntimeError'>])
+    >>> sys.excepthook = previous
+    """
+
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except Exception:
+                sys.excepthook(*sys.exc_info())
+                return default
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
 
 
 class CrashReporter(QObject):

@@ -46,12 +46,15 @@ class ImageViews(QWidget):
         A pixel (row, column) of the named view was clicked.
     stepped(int, int)
         An arrow key asked to move the chosen pixel by (rows, columns).
+    regionChanged()
+        The part of the image shown changed (zoom, pan, fit).
     """
 
     hovered = Signal(str, int, int)
     left = Signal()
     clicked = Signal(str, int, int)
     stepped = Signal(int, int)
+    regionChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,10 +167,15 @@ class ImageViews(QWidget):
         width, height = view.size().width(), view.size().height()
         self._set_region(QRectF(centre.x() - width / 2, centre.y() - height / 2, width, height))
 
+    def show_region(self, region: QRectF) -> None:
+        """Show the part `region` (x, y, width, height in image pixels) in every view."""
+        self._set_region(region)
+
     def _set_region(self, region: QRectF) -> None:
         self._region = QRectF(region)
         for view in self.views.values():
             self._show_region(view)
+        self.regionChanged.emit()
 
     def _show_region(self, view: pg.ViewBox) -> None:
         if self._region is not None:
@@ -180,6 +188,7 @@ class ImageViews(QWidget):
         for view in self.views.values():
             if view is not source:
                 self._show_region(view)
+        self.regionChanged.emit()
 
     def outline(self, row: int, column: int, height: int, width: int) -> None:
         """Outline the source patch on the original and pixel (row, column) on the result."""

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kernelstudio.kernels import format_weight, kernel_sum, parse_weight
+from kernelstudio.kernels import format_weight, kernel_sum, parse_weight, validate_kernel
 
 GRID_SIZES = (3, 5, 7)
 """Square sizes offered by the size selector."""
@@ -137,6 +137,9 @@ class WeightGrid(QWidget):
         cell = self._cells[row][column]
         try:
             value = parse_weight(text)
+            candidate = self._weights.copy()
+            candidate[row, column] = value
+            validate_kernel(candidate)  # e.g. a sum float32 cannot hold
         except ValueError as error:
             self._invalid.add((row, column))
             self._mark(cell, str(error))
@@ -144,7 +147,7 @@ class WeightGrid(QWidget):
             return
         self._invalid.discard((row, column))
         self._mark(cell, None)
-        self._weights[row, column] = value
+        self._weights = candidate
         if not self._invalid:
             self.cellEdited.emit(row, column, self._weights.copy())
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
+from PySide6.QtCore import QRectF, QSettings, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -41,9 +41,11 @@ from PySide6.QtWidgets import (
 
 from kernelstudio import __version__
 from kernelstudio.analysis import analyse_kernel
+from kernelstudio.app.autosave import SessionKeeper, Snapshot, image_copy_name, load_session
 from kernelstudio.app.compare_view import CompareView
 from kernelstudio.app.controller import Controller, LoadedImage, Rendering
 from kernelstudio.app.custom_presets import CustomPresets
+from kernelstudio.app.diagnostics import default_log_folder, qt_virtual
 from kernelstudio.app.histogram_view import HistogramView
 from kernelstudio.app.image_views import ImageViews
 from kernelstudio.app.kernel_analysis_view import KernelAnalysisView
@@ -52,6 +54,8 @@ from kernelstudio.app.message_bar import MessageBar
 from kernelstudio.app.options_panel import OptionsPanel
 from kernelstudio.app.pixel_explainer import PixelExplainer
 from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
+from kernelstudio.app.session import HistoryStep, Session
+from kernelstudio.app.stored_state import StoredState
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
 from kernelstudio.convolution import BORDERS, explain_pixel
 from kernelstudio.display import DISPLAY_MODES
@@ -74,8 +78,8 @@ log = logging.getLogger(__name__)
 
 MAX_RECENT_FILES = 10
 ROOMY_WIDTH = 1300
-TUTORIAL_IMAGE_NAME = "sample, grey, 100×100"
 """Below this window width the right-hand panels start hidden."""
+TUTORIAL_IMAGE_NAME = "sample, grey, 100×100"
 _IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in READ_EXTENSIONS))
 _EXPORT_FILTERS = {
     ".png": "PNG image (*.png)",
@@ -87,8 +91,19 @@ _EXPORT_FILTERS = {
 _KERNEL_FILTER = "Kernel files (*.json)"
 
 
+def _sentence_list(sentences: list[str]) -> str:
+    """Join sentences for one message, each starting with a capital and ending with a stop."""
+    tidy = [s[:1].upper() + s[1:] for s in sentences]
+    return " ".join(s if s.endswith((".", "!", "?")) else f"{s}." for s in tidy)
+
+
 class _KernelChange(QUndoCommand):
-    """One change of the weights; typing in one cell merges into one step."""
+    """One change of the weights; typing in one cell merges into one step.
+
+    `already_shown` is ``True`` when the grid already shows `new` (the person
+    typed it), and ``None`` for a step restored from the session, which the
+    first :meth:`redo` must not apply again.
+    """
 
     def __init__(
         self,
@@ -97,30 +112,37 @@ class _KernelChange(QUndoCommand):
         new: np.ndarray,
         text: str,
         cell: tuple[int, int] | None,
-        already_shown: bool,
+        already_shown: bool | None,
     ) -> None:
         super().__init__(text)
         self._window = window
-        self._old = old
-        self._new = new
+        self.old = old
+        self.new = new
         self._cell = cell
         self._already_shown = already_shown
 
+    @qt_virtual(default=-1)
     def id(self) -> int:
         return 1 if self._cell is not None else -1
 
+    @qt_virtual(default=False)
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, _KernelChange) or other._cell != self._cell:
             return False
-        self._new = other._new
+        self.new = other.new
         return True
 
+    @qt_virtual()
     def redo(self) -> None:
-        self._window._show_kernel(self._new, update_editor=not self._already_shown)
+        if self._already_shown is None:  # restored from the session: already applied
+            self._already_shown = False
+            return
+        self._window._show_kernel(self.new, update_editor=not self._already_shown)
         self._already_shown = False
 
+    @qt_virtual()
     def undo(self) -> None:
-        self._window._show_kernel(self._old, update_editor=True)
+        self._window._show_kernel(self.old, update_editor=True)
 
 
 class MainWindow(QMainWindow):
@@ -157,10 +179,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._connect()
-        self._restore()
         self._fall_back_to_sample = image_path is not None
         self._keep_message = False
-        self.open_path(sample_image_path() if image_path is None else image_path)
+        self._region_to_restore: QRectF | None = None
+        self.session_keeper = SessionKeeper(default_log_folder(), self._session_snapshot, self)
+        self.session_keeper.failed.connect(self._on_failed)
+        restored = self._restore()
+        if image_path is None and restored is not None:
+            self._open_session_image(restored)
+        else:
+            self.open_path(sample_image_path() if image_path is None else image_path)
+        self._connect_autosave()
 
     # Construction -----------------------------------------------------------
 
@@ -390,49 +419,156 @@ class MainWindow(QMainWindow):
 
     # Settings -------------------------------------------------------------------
 
-    def _restore(self) -> None:
-        store = self.store
-        geometry = store.value("window/geometry")
+    def _restore(self) -> Session | None:
+        """Put back the window, then the session; return the session restored, if any."""
+        stored = StoredState(self.store)
+        geometry = stored.byte_array("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-        state = store.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-        weights = PRESETS["identity"]
-        saved = store.value("kernel/weights")
-        if isinstance(saved, str):
+        state = stored.byte_array("window/state")
+        if state is not None and not self.restoreState(state):
+            stored.problems.append("the stored panel layout could not be used; it was reset")
+            self.store.remove("window/state")
+        self._recent_files(stored)
+        self._last_folder(stored)  # checked now, so a bad value is reported at start
+        session, session_problem = load_session(self.session_keeper.folder)
+        if session is None:
+            session = self._session_from_older_settings(stored)
+        if session is not None:
+            self._apply_session(session)
+        else:
+            self.controller.update_settings(weights=PRESETS["identity"])
+            self._show_settings()
+        problems = stored.problems + ([session_problem] if session_problem else [])
+        if session is not None and not session.closed_normally and session_problem is None:
+            problems.insert(0, f"Restored your session from {session.saved_at.strftime('%H:%M')}.")
+        if problems:
+            self._keep_message = True
+            self.message_bar.show_message(_sentence_list(problems))
+        return session
+
+    def _session_from_older_settings(self, stored: StoredState) -> Session | None:
+        # Kernel Studio 0.1 kept the kernel and options in the settings, saved on closing.
+        weights_text = stored.text("kernel/weights", "")
+        session = None
+        if weights_text:
             try:
-                weights = validate_kernel(json.loads(saved))
-            except ValueError:
-                weights = PRESETS["identity"]
-        border = store.value("options/border", "mirror")
-        display = store.value("options/display", "clip")
+                weights = validate_kernel(json.loads(weights_text))
+            except (ValueError, RecursionError) as error:
+                stored.problems.append(f"the stored kernel could not be used ({error})")
+            else:
+                session = Session(
+                    weights=weights,
+                    border=stored.text("options/border", "mirror", choices=BORDERS),
+                    display=stored.text("options/display", "clip", choices=DISPLAY_MODES),
+                    flip=stored.flag("options/flip", False),
+                    grey=stored.flag("options/grey", False),
+                    channels_of_result=stored.flag("options/channels", False),
+                    closed_normally=True,
+                )
+        for key in ("kernel/weights", "options"):
+            self.store.remove(key)
+        return session
+
+    def _apply_session(self, session: Session) -> None:
         self.controller.update_settings(
-            weights=weights,
-            border=border if border in BORDERS else "mirror",
-            display=display if display in DISPLAY_MODES else "clip",
-            flip=store.value("options/flip", False, type=bool),
-            grey=store.value("options/grey", False, type=bool),
-            channels_of_result=store.value("options/channels", False, type=bool),
+            weights=session.weights,
+            border=session.border,
+            display=session.display,
+            flip=session.flip,
+            grey=session.grey,
+            channels_of_result=session.channels_of_result,
         )
-        self.editor.set_weights(self.controller.settings.weights)
-        self.editor.set_flip(self.controller.settings.flip)
-        self.options.show_settings(self.controller.settings)
+        self._restore_history(session)
+        self._show_settings()
+        if session.region is not None:
+            self._region_to_restore = QRectF(*session.region)
+
+    def _restore_history(self, session: Session) -> None:
+        steps, index = session.history, session.history_index
+        if not steps:
+            return
+        at_index = steps[index - 1].after if index else steps[0].before
+        if not np.array_equal(at_index, session.weights):
+            log.warning("the stored undo history does not lead to the stored kernel; dropped")
+            return
+        for step in steps:
+            self.undo_stack.push(
+                _KernelChange(self, step.before, step.after, step.text, None, None)
+            )
+        self.undo_stack.setIndex(index)
+        self.controller.update_settings(weights=session.weights)
+
+    def _show_settings(self) -> None:
+        settings = self.controller.settings
+        self.editor.set_weights(settings.weights)
+        self.editor.set_flip(settings.flip)
+        self.options.show_settings(settings)
         self._sync_preset_combo()
-        self.analysis.show_analysis(analyse_kernel(self.controller.settings.weights))
+        self.analysis.show_analysis(analyse_kernel(settings.weights))
+
+    def _open_session_image(self, session: Session) -> None:
+        self._fall_back_to_sample = True
+        if session.image_copy is not None:
+            copy = self.session_keeper.folder / session.image_copy
+            name = session.image_name or "Restored image"
+            if name == TUTORIAL_IMAGE_NAME:
+                self._walkthrough_image, self._walkthrough_image_name = "tutorial", name
+            self._requested_at = time.perf_counter()
+            self.controller.load_from(lambda: load_image(copy), name)
+        elif session.image_path is not None:
+            self.open_path(session.image_path)
+        else:
+            self.open_path(sample_image_path())
+
+    def _connect_autosave(self) -> None:
+        schedule = self.session_keeper.schedule
+        self.controller.settingsChanged.connect(schedule)
+        self.controller.imageLoaded.connect(schedule)
+        self.undo_stack.indexChanged.connect(schedule)
+        self.views.regionChanged.connect(schedule)
+
+    def _session_snapshot(self) -> Snapshot:
+        settings = self.controller.settings
+        image = self.controller.image
+        pixels = None
+        image_path = image_copy = None
+        if image is not None and image.path is not None:
+            image_path = str(image.path.resolve())
+        elif image is not None:
+            pixels = image.pixels
+            image_copy = image_copy_name(pixels)
+        history = tuple(
+            HistoryStep(command.text(), command.old, command.new)
+            for command in map(self.undo_stack.command, range(self.undo_stack.count()))
+            if isinstance(command, _KernelChange)
+        )
+        region = self.views.region
+        if region is not None and (region.width() <= 0 or region.height() <= 0):
+            region = None
+        complete = len(history) == self.undo_stack.count()
+        session = Session(
+            weights=settings.weights,
+            border=settings.border,
+            flip=settings.flip,
+            grey=settings.grey,
+            display=settings.display,
+            channels_of_result=settings.channels_of_result,
+            image_path=image_path,
+            image_copy=image_copy,
+            image_name=image.name if image is not None else "",
+            history=history,
+            history_index=self.undo_stack.index() if complete else 0,
+            region=None if region is None else region.getRect(),
+        )
+        return Snapshot(session, pixels)
 
     def _save(self) -> None:
-        settings = self.controller.settings
         store = self.store
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState())
-        store.setValue("kernel/weights", json.dumps(settings.weights.tolist()))
-        store.setValue("options/border", settings.border)
-        store.setValue("options/flip", settings.flip)
-        store.setValue("options/grey", settings.grey)
-        store.setValue("options/display", settings.display)
-        store.setValue("options/channels", settings.channels_of_result)
         store.sync()
+        self.session_keeper.write_now(closed_normally=True)
 
     # Kernel ---------------------------------------------------------------------
 
@@ -590,6 +726,7 @@ class MainWindow(QMainWindow):
             return
         self._on_failed("The clipboard holds no image to paste.")
 
+    @qt_virtual()
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept anything with files or an image; the drop decides whether it is usable."""
         mime = event.mimeData()
@@ -598,6 +735,7 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
+    @qt_virtual()
     def dropEvent(self, event: QDropEvent) -> None:
         """Open the dropped image file (exactly one) or image data."""
         mime = event.mimeData()
@@ -632,6 +770,9 @@ class MainWindow(QMainWindow):
         else:
             self.message_bar.hide()
         self.views.set_image("original", image.pixels8)
+        if self._region_to_restore is not None:  # the session's view, on its first image
+            self.views.show_region(self._region_to_restore)
+            self._region_to_restore = None
         # Until the new result arrives (or if it fails), the views must not show
         # the previous image's result next to this image.
         self.views.clear_image("result")
@@ -810,20 +951,25 @@ class MainWindow(QMainWindow):
 
     def _remember(self, path: Path) -> None:
         recent = [str(path.resolve())]
-        recent += [p for p in self.store.value("files/recent", [], type=list) if p != recent[0]]
+        recent += [p for p in self._recent_files() if p != recent[0]]
         self.store.setValue("files/recent", recent[:MAX_RECENT_FILES])
         self.store.setValue("files/lastFolder", str(path.resolve().parent))
 
+    def _recent_files(self, stored: StoredState | None = None) -> list[str]:
+        stored = stored or StoredState(self.store)
+        return stored.text_list("files/recent", max_items=MAX_RECENT_FILES)
+
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = self.store.value("files/recent", [], type=list)
+        recent = self._recent_files()
         for name in recent:
             self.recent_menu.addAction(name, lambda p=name: self.open_path(p))
         if not recent:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
 
-    def _last_folder(self) -> str:
-        return str(self.store.value("files/lastFolder", str(Path.home())))
+    def _last_folder(self, stored: StoredState | None = None) -> str:
+        stored = stored or StoredState(self.store)
+        return stored.text("files/lastFolder", str(Path.home()))
 
     def _choose_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -915,12 +1061,13 @@ class MainWindow(QMainWindow):
             "Collins by NASA (public domain).</p>",
         )
 
+    @qt_virtual()
     def showEvent(self, event: QShowEvent) -> None:
         """Lay the panels out the first time the window shows, for its width."""
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            if self.store.value("window/state") is None:
+            if not self.store.contains("window/state"):
                 self.resizeDocks([self.kernel_dock], [330], Qt.Orientation.Horizontal)
                 self.resizeDocks([self.explainer_dock], [290], Qt.Orientation.Horizontal)
                 if self.width() < ROOMY_WIDTH:
@@ -929,6 +1076,7 @@ class MainWindow(QMainWindow):
                     for dock in (self.explainer_dock, self.compare_dock, self.histogram_dock):
                         dock.hide()
 
+    @qt_virtual()
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save the window and options, vanish, then let started work finish."""
         self._save()

@@ -53,6 +53,13 @@ def test_the_view_only_ever_receives_uint8_pixels(
     qtbot, loaded_controller, weights, display, border
 ):
     controller = loaded_controller
+    if not _float32_can_hold(weights):
+        before = controller.settings
+        with pytest.raises(ValueError, match="float32 limit"):
+            controller.update_settings(weights=weights, display=display, border=border)
+        assert controller.settings is before
+        event("refused: beyond float32")
+        return
     with qtbot.waitSignal(controller.renderingReady, timeout=WAIT_MS) as blocker:
         controller.update_settings(weights=weights, display=display, border=border)
     rendering = blocker.args[0]
@@ -60,6 +67,11 @@ def test_the_view_only_ever_receives_uint8_pixels(
     assert rendering.result8.dtype == np.uint8
     assert rendering.result8.shape == rendering.result.shape == (24, 24, 3)
     assert all(channel.dtype == np.uint8 for channel in rendering.channels8)
+
+
+def _float32_can_hold(weights):
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.abs(weights).astype(np.float32).sum(dtype=np.float32)))
 
 
 # Typing into the window ----------------------------------------------------------------

@@ -1,0 +1,292 @@
+"""The working session as a versioned JSON document: what comes back after a crash.
+
+A session holds what a person would hate to lose: which image is open (by path,
+or as a copy in the state folder for a pasted or generated one), the kernel, the
+options, the undo history and the visible region of the image. The document is
+``{"format": "kernelstudio-session", "version": 1, ...}``; a later version of
+Kernel Studio adds fields under a new version and keeps reading this one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from kernelstudio.app.stored_state import StoredFileError
+from kernelstudio.convolution import BORDERS
+from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.kernels import validate_kernel
+
+SESSION_FORMAT = "kernelstudio-session"
+SESSION_VERSION = 1
+SESSION_FILE_NAME = "session.json"
+IMAGE_COPY_STEM = "session-image"
+"""A pasted or generated image is kept as ``session-image.png`` (``.tif`` for floats)."""
+MAX_SESSION_BYTES = 8 << 20
+MAX_SESSION_DEPTH = 8
+MAX_HISTORY_BYTES = 4 << 20
+"""The undo history is kept while its weights fit in this many bytes of JSON (about)."""
+_BYTES_PER_WEIGHT = 24
+
+
+class SessionError(StoredFileError):
+    """A session document that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One undoable kernel change: its menu text and the weights before and after."""
+
+    text: str
+    before: np.ndarray
+    after: np.ndarray
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything needed to put the window back as it was.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        The kernel applied.
+    border, display : str
+        Options, as in :class:`kernelstudio.app.controller.Settings`.
+    flip, grey, channels_of_result : bool
+        Options, likewise.
+    image_path : str or None
+        The image file open, or ``None``.
+    image_copy : str or None
+        The file name, in the state folder, of the copy of a pasted or
+        generated image (then `image_path` is ``None``).
+    image_name : str
+        What the window calls the image.
+    history : tuple of HistoryStep
+        The undo history, oldest first.
+    history_index : int
+        How many of its steps are done (the rest can be redone).
+    region : tuple of four floats, or None
+        The visible part of the image: x, y, width, height in pixels.
+    saved_at : datetime
+        When it was written (local time, with its offset).
+    closed_normally : bool
+        Whether the window closed normally after writing it.
+    """
+
+    weights: np.ndarray
+    border: str = "mirror"
+    flip: bool = False
+    grey: bool = False
+    display: str = "clip"
+    channels_of_result: bool = False
+    image_path: str | None = None
+    image_copy: str | None = None
+    image_name: str = ""
+    history: tuple[HistoryStep, ...] = ()
+    history_index: int = 0
+    region: tuple[float, float, float, float] | None = None
+    saved_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    closed_normally: bool = False
+
+
+def session_to_json(session: Session) -> str:
+    """Write `session` as a session document.
+
+    History steps are dropped, oldest first, until the rest fit in
+    :data:`MAX_HISTORY_BYTES`.
+    """
+    steps, index = _trim_history(session.history, session.history_index)
+    image = None
+    if session.image_path is not None:
+        image = {"path": session.image_path, "name": session.image_name}
+    elif session.image_copy is not None:
+        image = {"copy": session.image_copy, "name": session.image_name}
+    document = {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "saved_at": session.saved_at.isoformat(timespec="seconds"),
+        "closed_normally": session.closed_normally,
+        "image": image,
+        "kernel": session.weights.tolist(),
+        "options": {
+            "border": session.border,
+            "flip": session.flip,
+            "grey": session.grey,
+            "display": session.display,
+            "channels_of_result": session.channels_of_result,
+        },
+        "history": {
+            "steps": [
+                {"text": step.text, "before": step.before.tolist(), "after": step.after.tolist()}
+                for step in steps
+            ],
+            "index": index,
+        },
+        "view": list(session.region) if session.region is not None else None,
+    }
+    return json.dumps(document, separators=(",", ":")) + "\n"
+
+
+def _trim_history(
+    steps: tuple[HistoryStep, ...], index: int
+) -> tuple[tuple[HistoryStep, ...], int]:
+    sizes = [(step.before.size + step.after.size) * _BYTES_PER_WEIGHT for step in steps]
+    first = 0
+    while sum(sizes[first:]) > MAX_HISTORY_BYTES:
+        first += 1
+    return steps[first:], max(index - first, 0)
+
+
+def session_from_document(document: object) -> Session:
+    """Check a parsed session document and return the :class:`Session` it holds.
+
+    Raises
+    ------
+    SessionError
+        Naming the first field that is missing or unusable.
+
+    Examples
+    --------
+    >>> session_from_document({"format": "kernelstudio-session", "version": 1,
+    ...     "saved_at": "2026-12-02T15:02:00+00:00", "kernel": [[1]]}).weights
+    array([[1.]])
+    >>> session_from_document({"format": "kernelstudio-session", "version": 1,
+    ...     "saved_at": "2026-12-02T15:02:00+00:00", "kernel": [[1, 2]]})
+    Traceback (most recent call last):
+    ...
+    kernelstudio.app.session.SessionError: 'kernel': kernel height and width must be odd
+    so that it has a centre; got 1×2
+    """
+    if not isinstance(document, dict):
+        raise SessionError("the session is not a JSON object")
+    if document.get("format") != SESSION_FORMAT:
+        raise SessionError(f"'format' is {_brief(document.get('format'))}, not {SESSION_FORMAT!r}")
+    version = document.get("version")
+    if type(version) is not int or not 1 <= version <= SESSION_VERSION:
+        raise SessionError(f"'version' {_brief(version)} is not one this Kernel Studio reads")
+    try:
+        saved_at = datetime.fromisoformat(_get(document, "saved_at", str))
+    except ValueError:
+        raise SessionError(f"'saved_at' {_brief(document['saved_at'])} is not a time") from None
+    if saved_at.tzinfo is None:
+        saved_at = saved_at.astimezone()
+    options = _get(document, "options", dict, default={})
+    image = _get(document, "image", dict, default=None)
+    history = _get(document, "history", dict, default={})
+    steps = tuple(
+        _history_step(step, number)
+        for number, step in enumerate(_get(history, "steps", list, default=[], where="history"))
+    )
+    index = _get(history, "index", int, default=len(steps), where="history")
+    if not 0 <= index <= len(steps):
+        raise SessionError(f"'history.index' {index} is outside 0…{len(steps)}")
+    return Session(
+        weights=_weights(document.get("kernel"), "kernel"),
+        border=_choice(options, "border", BORDERS, "mirror"),
+        flip=_get(options, "flip", bool, default=False, where="options"),
+        grey=_get(options, "grey", bool, default=False, where="options"),
+        display=_choice(options, "display", DISPLAY_MODES, "clip"),
+        channels_of_result=_get(
+            options, "channels_of_result", bool, default=False, where="options"
+        ),
+        image_path=_get(image, "path", str, default=None, where="image") if image else None,
+        image_copy=_copy_name(image) if image else None,
+        image_name=_get(image, "name", str, default="", where="image") if image else "",
+        history=steps,
+        history_index=index,
+        region=_region(document.get("view")),
+        saved_at=saved_at,
+        closed_normally=_get(document, "closed_normally", bool, default=False),
+    )
+
+
+_MISSING = object()
+
+
+def _get(
+    mapping: dict,
+    key: str,
+    kind: type,
+    *,
+    default: object = _MISSING,
+    where: str = "",
+) -> object:
+    name = f"{where}.{key}" if where else key
+    value = mapping.get(key, _MISSING)
+    if value is _MISSING or (value is None and default is None):
+        if default is _MISSING:
+            raise SessionError(f"'{name}' is missing")
+        return default
+    if type(value) is not kind:  # bool is not an int here, and an int is not a bool
+        raise SessionError(f"'{name}' is {_brief(value)}, not {kind.__name__}")
+    if kind is str and len(value) > 4096:
+        raise SessionError(f"'{name}' is {len(value):,} characters long")
+    return value
+
+
+def _choice(options: dict, key: str, choices: tuple[str, ...], default: str) -> str:
+    value = _get(options, key, str, default=default, where="options")
+    if value not in choices:
+        raise SessionError(f"'options.{key}' {_brief(value)} is not one of {', '.join(choices)}")
+    return value
+
+
+def _weights(rows: object, name: str) -> np.ndarray:
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise SessionError(f"'{name}' is not a list of rows of numbers")
+    if not all(type(value) in (int, float) and _finite(value) for row in rows for value in row):
+        raise SessionError(f"'{name}' holds something other than finite numbers")
+    try:
+        weights = validate_kernel(rows)
+    except ValueError as error:
+        raise SessionError(f"'{name}': {error}") from None
+    weights.flags.writeable = False
+    return weights
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _history_step(step: object, number: int) -> HistoryStep:
+    where = f"history.steps[{number}]"
+    if not isinstance(step, dict):
+        raise SessionError(f"'{where}' is not an object")
+    return HistoryStep(
+        text=_get(step, "text", str, where=where),
+        before=_weights(step.get("before"), f"{where}.before"),
+        after=_weights(step.get("after"), f"{where}.after"),
+    )
+
+
+def _copy_name(image: dict) -> str | None:
+    name = _get(image, "copy", str, default=None, where="image")
+    if name is not None and not (name.startswith(IMAGE_COPY_STEM) and "/" not in name):
+        raise SessionError(f"'image.copy' {_brief(name)} is not a session image")
+    return name
+
+
+def _region(view: object) -> tuple[float, float, float, float] | None:
+    if view is None:
+        return None
+    if (
+        not isinstance(view, list)
+        or len(view) != 4
+        or not all(type(value) in (int, float) and _finite(value) for value in view)
+        or view[2] <= 0
+        or view[3] <= 0
+    ):
+        raise SessionError(f"'view' {_brief(view)} is not x, y, width, height")
+    return tuple(float(value) for value in view)
+
+
+def _brief(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
