@@ -7,6 +7,7 @@ import errno
 import os
 import resource
 import struct
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -25,6 +26,7 @@ from kernelstudio.imageio import (
     READ_EXTENSIONS,
     WRITE_EXTENSIONS,
     ImageLoadError,
+    ImageMemoryError,
     ImageSaveError,
     image_size,
     load_image,
@@ -541,14 +543,14 @@ def pillow_bytes(tmp_path, fmt, **options):
     ],
 )
 @pytest.mark.parametrize("fraction", [0.6, 0.995])
-def test_truncated_files_are_refused(tmp_path, fmt, options, fraction):
+def test_truncated_files_are_refused_as_truncated(tmp_path, fmt, options, fraction):
     path = write(
         tmp_path / f"cut.{fmt.lower()}",
         truncated(pillow_bytes(tmp_path, fmt, **options), fraction),
     )
     with pytest.raises(ImageLoadError) as error:
         load_image(path)
-    assert_sentence_naming(error, path.name)
+    assert str(error.value) == f"Cannot open '{path.name}': the file is incomplete (truncated)."
 
 
 @pytest.mark.parametrize(("fmt", "cut"), [("PNG", 12), ("JPEG", 2)])
@@ -622,8 +624,9 @@ def test_damaged_png_data(tmp_path):
 
 
 def test_png_claiming_zero_width(tmp_path):
+    # Pillow refuses the IHDR chunk itself.
     path = write(tmp_path / "flat.png", handmade_png(0, 5))
-    with pytest.raises(ImageLoadError, match="no valid size"):
+    with pytest.raises(ImageLoadError, match="the PNG header is damaged or incomplete"):
         image_size(path)
 
 
@@ -698,10 +701,9 @@ def test_huge_canvas_is_refused_from_the_header(tmp_path, monkeypatch, name, mak
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     rss_growth_bytes = rss_growth if sys.platform == "darwin" else rss_growth * 1024
 
-    megapixels = width * height / 1e6
     assert str(error.value) == (
-        f"Cannot open '{name}': {width} × {height} pixels ({megapixels:.1f} MP) "
-        "exceeds the limit of 200 MP."
+        f"Cannot open '{name}': {width} × {height} = {width * height:,} pixels "
+        "is more than the limit of 200,000,000."
     )
     assert image_size(path) == (width, height)
     assert elapsed < 1.0
@@ -731,10 +733,30 @@ def test_max_pixels_is_configurable(tmp_path):
     with pytest.raises(ImageLoadError) as error:
         load_image(path, max_pixels=50)
     assert (
-        str(error.value) == "Cannot open 'ten.png': 10 × 10 pixels exceeds the limit of 50 pixels."
+        str(error.value)
+        == "Cannot open 'ten.png': 10 × 10 = 100 pixels is more than the limit of 50."
     )
     assert load_image(path, max_pixels=100).shape == (10, 10, 3)
     assert load_image(path, max_pixels=np.int64(100)).shape == (10, 10, 3)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "max_pixels", "counts"),
+    [
+        (20001, 10000, DEFAULT_MAX_PIXELS, "20001 × 10000 = 200,010,000 pixels"),
+        (1, 200_000_001, DEFAULT_MAX_PIXELS, "1 × 200000001 = 200,000,001 pixels"),
+        (101, 1, 100, "101 × 1 = 101 pixels"),
+    ],
+)
+def test_cap_message_gives_exact_pixel_counts(tmp_path, width, height, max_pixels, counts):
+    # Rounded to megapixels, 200,000,001 pixels read "200.0 MP exceeds the limit of 200 MP".
+    path = write(tmp_path / "over.png", handmade_png(width, height))
+    with pytest.raises(ImageLoadError) as error:
+        load_image(path, max_pixels=max_pixels)
+    limit = f"{max_pixels:,}"
+    assert (
+        str(error.value) == f"Cannot open 'over.png': {counts} is more than the limit of {limit}."
+    )
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, 1e9, True, "100", None])
@@ -743,6 +765,164 @@ def test_invalid_max_pixels(tmp_path, bad):
     Image.fromarray(rgb_gradient()).save(path)
     with pytest.raises(ValueError, match="max_pixels must be a positive integer"):
         load_image(path, max_pixels=bad)
+
+
+# --- running out of memory ------------------------------------------------------------------
+
+NO_MEMORY_FOR_PNG = (
+    "Cannot open 'wide.png': not enough memory to open a 20000 × 10000 image "
+    "(about 0.6 GB needed)."
+)
+
+
+@pytest.fixture
+def wide_png(tmp_path):
+    """A PNG whose header claims 20000 × 10000 RGB pixels, which it does not hold."""
+    return write(tmp_path / "wide.png", handmade_png(20000, 10000))
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        MemoryError(),
+        cv2.error(
+            "OpenCV(5.1.0) alloc.cpp:73: error: (-4:Insufficient memory) Failed to allocate"
+        ),
+        cv2.error("OutOfMemoryError: failed to allocate 600000000 bytes"),
+    ],
+    ids=["MemoryError", "insufficient-memory", "failed-to-allocate"],
+)
+def test_memory_failure_while_decoding_is_not_called_damage(wide_png, monkeypatch, failure):
+    def out_of_memory(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(cv2, "imdecode", out_of_memory)
+    with pytest.raises(ImageMemoryError) as error:
+        load_image(wide_png)
+    assert isinstance(error.value, MemoryError)
+    assert isinstance(error.value, ImageLoadError)
+    assert str(error.value) == NO_MEMORY_FOR_PNG
+
+
+def test_memory_failure_in_pillow_is_not_called_damage(wide_png, monkeypatch):
+    def out_of_memory(self):
+        raise MemoryError
+
+    monkeypatch.setattr(imageio.PngImagePlugin.PngImageFile, "verify", out_of_memory)
+    with pytest.raises(ImageMemoryError) as error:
+        load_image(wide_png)
+    assert str(error.value) == NO_MEMORY_FOR_PNG
+
+
+def test_memory_estimate_counts_channels_and_depth(tmp_path, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cv2, "imdecode", out_of_memory)
+    grey16 = write(tmp_path / "g.png", handmade_png(30000, 5000, bit_depth=16, colour_type=0))
+    with pytest.raises(ImageMemoryError, match=r"30000 × 5000 image \(about 0\.3 GB needed\)"):
+        load_image(grey16)
+    tiff = tmp_path / "rgb16.tif"
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tiff)  # 8 bits: 60 bytes
+    with pytest.raises(ImageMemoryError, match=r"5 × 4 image \(about 1 MB needed\)"):
+        load_image(tiff)
+
+
+def test_other_decoder_errors_are_still_damage(tmp_path, monkeypatch):
+    path = tmp_path / "whole.png"
+    Image.fromarray(rgb_gradient()).save(path)
+
+    def broken(*args, **kwargs):
+        raise cv2.error("OpenCV(5.1.0) error: (-215:Assertion failed) in function 'imdecode_'")
+
+    monkeypatch.setattr(cv2, "imdecode", broken)
+    with pytest.raises(ImageLoadError) as error:
+        load_image(path)
+    assert not isinstance(error.value, MemoryError)
+    assert str(error.value) == (
+        "Cannot open 'whole.png': the image data is damaged or in a variant OpenCV cannot decode."
+    )
+
+
+LOAD_IN_A_CHILD = """
+import resource, sys
+from kernelstudio.imageio import ImageLoadError, load_image
+if len(sys.argv) > 2:
+    status = open("/proc/self/status").read().split("VmSize:")[1]
+    in_use = int(status.split()[0]) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (in_use + int(sys.argv[2]), resource.RLIM_INFINITY))
+try:
+    print(load_image(sys.argv[1]).shape)
+except ImageLoadError as error:
+    print(type(error).__name__, error)
+"""
+
+
+def load_in_a_child(path, *, extra_address_space=None, timeout=10):
+    """Load `path` in a new interpreter; a hang fails the test instead of stalling it."""
+    arguments = [os.fspath(path)] + ([str(extra_address_space)] if extra_address_space else [])
+    finished = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_CHILD, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout.strip()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmSize from /proc")
+def test_real_allocation_failure_under_an_address_space_limit(tmp_path):
+    path = tmp_path / "plain.png"
+    cv2.imwrite(str(path), np.zeros((6000, 8000, 3), np.uint8))  # 144 MB decoded, 150 kB stored
+    assert path.stat().st_size < 1_000_000
+    shown = load_in_a_child(path, extra_address_space=64 << 20)
+    assert shown == (
+        "ImageMemoryError Cannot open 'plain.png': not enough memory to open a "
+        "8000 × 6000 image (about 0.1 GB needed)."
+    )
+    assert load_in_a_child(path) == "(6000, 8000, 3)"
+
+
+# --- only regular files ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "x.png"
+    os.mkfifo(fifo)
+    assert load_in_a_child(fifo) == (
+        "ImageLoadError Cannot open 'x.png': it is a named pipe (FIFO), not a file."
+    )
+    with pytest.raises(ImageLoadError, match="named pipe"):
+        image_size(fifo)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_link_to_dev_zero_is_refused_without_reading_it(tmp_path):
+    link = tmp_path / "zero.png"
+    link.symlink_to("/dev/zero")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageLoadError) as error:
+            load_image(link)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(error.value) == "Cannot open 'zero.png': it is a device, not a file."
+    assert peak < 1_000_000
+    assert load_in_a_child(link).endswith("it is a device, not a file.")
+
+
+def test_folder_is_named_a_folder(tmp_path):
+    folder = tmp_path / "album.png"
+    folder.mkdir()
+    for read in (load_image, image_size):
+        with pytest.raises(ImageLoadError) as error:
+            read(folder)
+        assert str(error.value) == "Cannot open 'album.png': it is a folder, not a file."
 
 
 # --- save failures and atomicity -------------------------------------------------------------
