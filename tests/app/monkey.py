@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt, QtMsgType, qInstallMessageHandler, qWarning
 from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
 
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS
@@ -187,6 +188,9 @@ class Monkey:
         self.failures: list[str] = []
         self.saves: list[str] = []
         self.controller.failed.connect(self.failures.append)
+        self.render_failed = False
+        self.controller.failed.connect(self._on_failed)
+        self.controller.renderingReady.connect(self._on_rendering)
         self.controller.saved.connect(self.saves.append)
         self.first_kernel = np.array(self.controller.settings.weights)
         self.images = [(case.name, case.path, case.good) for case in corpus.values()]
@@ -201,6 +205,13 @@ class Monkey:
             for name in dir(type(self))
             if hasattr(getattr(type(self), name), "monkey_weight")
         ]
+
+    def _on_failed(self, message: str) -> None:
+        if message.startswith("Could not compute the result"):
+            self.render_failed = True
+
+    def _on_rendering(self, rendering) -> None:
+        self.render_failed = False
 
     # Driving -----------------------------------------------------------------------
 
@@ -345,9 +356,9 @@ class Monkey:
             stale = differences(rendering.settings, controller.settings)
             stale = [f for f in stale if f != "histogram"]
             if stale:
-                assert window.message_bar.text, (
-                    f"an older result ({stale}) is shown without a word"
-                )
+                # The latest request failed (e.g. 'valid' with a kernel larger than the
+                # image): the previous result stays, and the person was told why.
+                assert self.render_failed, f"an older result ({stale}) is shown, no word why"
             if controller.settings.histogram and not stale:
                 assert rendering.histogram is not None, "the histogram panel has no counts"
                 assert window.histogram.counts is rendering.histogram, (
@@ -495,13 +506,20 @@ class Monkey:
 
     @action(2)
     def undo(self) -> str:
+        text = self.window.undo_stack.undoText()
+        if self.random.random() < 0.3:  # Ctrl+Z in a cell undoes the kernel, not the text
+            cell = self.window.editor.grid.cell(*self._cell())
+            cell.setFocus()
+            self.qtbot.keyClick(cell, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+            return f"Ctrl+Z in {cell.objectName()}: {text}"
         self.window.undo_action.trigger()
-        return self.window.undo_stack.undoText()
+        return text
 
     @action(1)
     def redo(self) -> str:
+        text = self.window.undo_stack.redoText()
         self.window.redo_action.trigger()
-        return self.window.undo_stack.redoText()
+        return text
 
     @action(1)
     def normalise(self) -> str:
@@ -576,9 +594,11 @@ class Monkey:
 
     @action(1)
     def walkthrough_f1(self) -> str:
-        self.window.walkthrough_action.trigger()
-        assert self.window.walkthrough_dock.isVisible()
-        return "step 1"
+        focused = QApplication.focusWidget() or self.window
+        self.qtbot.keyClick(focused, Qt.Key.Key_F1)
+        assert self.window.walkthrough_dock.isVisible(), f"F1 in {focused.objectName()!r}"
+        self._expect_step(0)
+        return f"in {focused.objectName() or type(focused).__name__}"
 
     @action(1)
     def walkthrough_step(self) -> str:
