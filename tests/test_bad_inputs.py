@@ -114,7 +114,7 @@ def test_apply_writes_the_identity_result_or_one_error_line(cli, case, tmp_path)
         assert largest_error(read_written(output), expected) <= tolerance
         assert [path.name for path in tmp_path.iterdir()] == ["out.png"]
     else:
-        assert code == 1
+        assert code == 2  # bad input: exit 2, nothing written
         assert_one_error_line(err, f"Cannot open '{case.path.name}': ", case.reason)
         assert list(tmp_path.iterdir()) == []
 
@@ -123,7 +123,7 @@ def test_apply_writes_the_identity_result_or_one_error_line(cli, case, tmp_path)
 def test_valid_border_refuses_an_image_smaller_than_the_kernel(cli, case, tmp_path):
     output = tmp_path / "out.png"
     code, out, err = cli("apply", case.path, "-k", "identity", "--border", "valid", "-o", output)
-    assert (code, out) == (1, "")
+    assert (code, out) == (2, "")
     assert_one_error_line(err, f"'{case.path.name}'", "smaller than the 3×3 kernel")
     assert list(tmp_path.iterdir()) == []
 
@@ -177,6 +177,6 @@ def test_module_run_keeps_stdout_clean_and_memory_bounded(case, tmp_path):
         expected, tolerance = identity_output8(case)
         assert largest_error(read_written(output), expected) <= tolerance
     else:
-        assert finished.returncode == 1
+        assert finished.returncode == 2
         assert_one_error_line(finished.stderr, f"'{case.path.name}'", case.reason)
         assert list(tmp_path.iterdir()) == []
