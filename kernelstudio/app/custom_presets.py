@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 
-from kernelstudio.kernels import Kernel, KernelFileError, read_kernel_file, write_kernel_file
+from kernelstudio.app.stored_state import move_aside
+from kernelstudio.kernels import (
+    MAX_KERNEL_FILE_BYTES,
+    Kernel,
+    KernelFileError,
+    read_kernel_file,
+    write_kernel_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +37,31 @@ class CustomPresets:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def load_all(self) -> list[Kernel]:
-        """Return every readable preset, sorted by name; unreadable files are skipped."""
-        kernels = []
-        for path in sorted(self.folder.glob("*.json")):
+    def load_all(self) -> tuple[list[Kernel], list[str]]:
+        """Read every preset file.
+
+        Returns
+        -------
+        tuple of (list of Kernel, list of str)
+            The presets, sorted by name, and a sentence for each file that could
+            not be used. A regular file that does not parse is moved aside as
+            ``NAME.bad``; anything else (a FIFO, a link to a device, a file over
+            the size cap) is left alone and skipped without being opened for long.
+        """
+        kernels, problems = [], []
+        try:
+            paths = sorted(self.folder.glob("*.json"))
+        except OSError as error:
+            return [], [f"the presets folder {self.folder} cannot be read ({error.strerror})"]
+        for path in paths:
             try:
                 kernels.append(read_kernel_file(path))
             except KernelFileError as error:  # a bad file must not stop the app starting
                 log.warning("skipping custom preset %s: %s", path, error)
-        return sorted(kernels, key=lambda kernel: kernel.name.lower())
+                moved = move_aside(path) if _parseable_size(path) else None
+                kept = f"; it was kept as {moved.name}" if moved is not None else ""
+                problems.append(f"the preset file '{path.name}' was skipped: {error}{kept}")
+        return sorted(kernels, key=lambda kernel: kernel.name.lower()), problems
 
     def save(self, kernel: Kernel) -> Path:
         """Store `kernel`, replacing a preset of the same name; return its file.
@@ -53,3 +78,12 @@ class CustomPresets:
         path = self.folder / f"{_file_stem(kernel.name)}.json"
         write_kernel_file(path, kernel)
         return path
+
+
+def _parseable_size(path: Path) -> bool:
+    # Only a regular file small enough to read was parsed and found bad.
+    try:
+        status = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_KERNEL_FILE_BYTES

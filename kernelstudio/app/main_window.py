@@ -184,7 +184,8 @@ class MainWindow(QMainWindow):
         self._region_to_restore: QRectF | None = None
         self.session_keeper = SessionKeeper(default_log_folder(), self._session_snapshot, self)
         self.session_keeper.failed.connect(self._on_failed)
-        restored = self._restore()
+        preset_problems = self._load_custom_presets()
+        restored = self._restore(preset_problems)
         if image_path is None and restored is not None:
             self._open_session_image(restored)
         else:
@@ -255,7 +256,6 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.message_bar)
         central_layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
-        self._fill_preset_combo()
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -366,7 +366,6 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.unpin_action)
 
         self.presets_menu = bar.addMenu("&Presets")
-        self._fill_presets_menu()
 
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.fit_action)
@@ -419,11 +418,18 @@ class MainWindow(QMainWindow):
 
     # Settings -------------------------------------------------------------------
 
-    def _restore(self) -> Session | None:
-        """Put back the window, then the session; return the session restored, if any."""
+    def _restore(self, problems_so_far: list[str]) -> Session | None:
+        """Put back the window, then the session; return the session restored, if any.
+
+        Every stored value that had to be reset, and `problems_so_far`, are told
+        to the person in one message.
+        """
         stored = StoredState(self.store)
         geometry = stored.byte_array("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
+            if geometry is not None:
+                stored.problems.append("the stored window size could not be used; it was reset")
+                self.store.remove("window/geometry")
             self.resize(1280, 800)
         state = stored.byte_array("window/state")
         if state is not None and not self.restoreState(state):
@@ -440,6 +446,7 @@ class MainWindow(QMainWindow):
             self.controller.update_settings(weights=PRESETS["identity"])
             self._show_settings()
         problems = stored.problems + ([session_problem] if session_problem else [])
+        problems += problems_so_far
         if session is not None and not session.closed_normally and session_problem is None:
             problems.insert(0, f"Restored your session from {session.saved_at.strftime('%H:%M')}.")
         if problems:
@@ -614,24 +621,32 @@ class MainWindow(QMainWindow):
         weights = resize_centred(self.controller.settings.weights, height, width)
         self.set_kernel(weights, f"Resize to {height}×{width}")
 
-    def _fill_preset_combo(self) -> None:
+    def _load_custom_presets(self) -> list[str]:
+        """Fill the preset combo and menu from the built-in and saved presets.
+
+        Returns a sentence for each saved preset that could not be used.
+        """
+        customs, problems = self.custom_presets.load_all()
+        self._fill_preset_combo(customs)
+        self._fill_presets_menu(customs)
+        return problems
+
+    def _fill_preset_combo(self, customs: list[Kernel]) -> None:
         combo = self.preset_combo
         combo.clear()
         combo.addItem("Custom kernel", None)
         for slug, name in PRESET_NAMES.items():
             combo.addItem(name, slug)
-        customs = self.custom_presets.load_all()
         if customs:
             combo.insertSeparator(combo.count())
             for kernel in customs:
                 combo.addItem(f"★ {kernel.name}", kernel)
 
-    def _fill_presets_menu(self) -> None:
+    def _fill_presets_menu(self, customs: list[Kernel]) -> None:
         menu = self.presets_menu
         menu.clear()
         for slug, name in PRESET_NAMES.items():
             menu.addAction(name, lambda s=slug: self.choose_preset(s))
-        customs = self.custom_presets.load_all()
         if customs:
             menu.addSeparator()
             for kernel in customs:
@@ -667,8 +682,8 @@ class MainWindow(QMainWindow):
         except KernelFileError as error:
             self._on_failed(f"Could not save the preset: {error}")
             return
-        self._fill_preset_combo()
-        self._fill_presets_menu()
+        for problem in self._load_custom_presets():
+            self._on_failed(_sentence_list([problem]))
         self._sync_preset_combo()
         self.statusBar().showMessage(f"Saved preset “{name}”", 5000)
 

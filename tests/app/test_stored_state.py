@@ -1,0 +1,374 @@
+"""Stored state is checked on the way in: poisoned settings, sessions and preset files."""
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+from kernelstudio.app.autosave import load_session
+from kernelstudio.app.session import (
+    SESSION_FILE_NAME,
+    HistoryStep,
+    Session,
+    SessionError,
+    session_from_document,
+    session_to_json,
+)
+from kernelstudio.app.stored_state import (
+    StoredFileError,
+    StoredState,
+    depth_exceeds,
+    move_aside,
+    read_json_document,
+)
+from kernelstudio.kernels import PRESETS, Kernel, write_kernel_file
+
+DEEP = "[" * 100_000 + "]" * 100_000
+POISONS = {
+    "a string": "garbage",
+    "1e308": 1e308,
+    "deep nesting": DEEP,
+    "a wrong type": {"not": "this"},
+}
+
+
+def settings_file() -> Path:
+    return Path(QSettings().fileName())
+
+
+def state_folder() -> Path:
+    location = QStandardPaths.StandardLocation.StateLocation
+    return Path(QStandardPaths.writableLocation(location))
+
+
+def write_raw_setting(key: str, raw: str) -> None:
+    """Write `raw` as the INI text of `key`, as a hand edit or another version would."""
+    QSettings().sync()
+    group, name = key.split("/")
+    path = settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[{group}]\n{name}={raw}\n", encoding="utf-8")
+
+
+# StoredState, key by key -------------------------------------------------------------------
+
+
+READERS = {
+    "choice": (
+        "options/border",
+        lambda s: s.text("options/border", "mirror", choices=("mirror",)),
+    ),
+    "flag": ("options/flip", lambda s: s.flag("options/flip", False)),
+    "bytes": ("window/geometry", lambda s: s.byte_array("window/geometry")),
+    "list": ("files/recent", lambda s: s.text_list("files/recent", max_items=10)),
+}
+DEFAULTS = {"choice": "mirror", "flag": False, "bytes": None, "list": []}
+
+
+@pytest.mark.parametrize("poison", POISONS.values(), ids=POISONS.keys())
+@pytest.mark.parametrize("reader", READERS)
+def test_a_poisoned_setting_is_reset_and_named(reader, poison):
+    key, read = READERS[reader]
+    store = QSettings()
+    store.setValue("other/key", 1)
+    store.setValue(key, poison)
+    stored = StoredState(store)
+    if reader == "list" and poison == "garbage":
+        assert read(stored) == ["garbage"]  # QSettings gives a one-item list back so
+        return
+    assert read(stored) == DEFAULTS[reader]
+    assert len(stored.problems) == 1
+    assert key in stored.problems[0]
+    assert not store.contains(key)
+    assert store.value("other/key") is not None
+
+
+def test_good_settings_read_back_as_they_were():
+    store = QSettings()
+    store.setValue("options/border", "wrap")
+    store.setValue("options/flip", True)
+    store.setValue("window/geometry", QByteArray(b"\x01\x02"))
+    store.setValue("files/recent", ["/a.png", "/b.png"])
+    store.sync()
+    stored = StoredState(QSettings())
+    assert stored.text("options/border", "mirror", choices=("mirror", "wrap")) == "wrap"
+    assert stored.flag("options/flip", False) is True
+    assert bytes(stored.byte_array("window/geometry")) == b"\x01\x02"
+    assert stored.text_list("files/recent", max_items=10) == ["/a.png", "/b.png"]
+    assert stored.problems == []
+
+
+def test_depth_check_is_iterative_and_exact():
+    deep = current = []
+    for _ in range(100_000):
+        current.append([])
+        current = current[0]
+    assert depth_exceeds(deep, 8)
+    assert not depth_exceeds({"a": [[1]]}, 3)
+    assert depth_exceeds({"a": [[1]]}, 2)
+
+
+# Stored files -------------------------------------------------------------------------------
+
+
+def run_with_timeout(function, seconds=10):
+    """Run `function` on a thread; fail (instead of hanging the suite) if it blocks."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function()
+        except Exception as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the read blocked"
+    return outcome
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "session.json"
+    os.mkfifo(fifo)
+    outcome = run_with_timeout(lambda: read_json_document(fifo, max_bytes=100, max_depth=4))
+    assert isinstance(outcome["error"], StoredFileError)
+    assert "not a regular file" in str(outcome["error"])
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    outcome = run_with_timeout(lambda: read_json_document(zero, max_bytes=100, max_depth=4))
+    assert "not a regular file" in str(outcome["error"])
+
+
+def test_an_oversized_or_deep_document_is_refused(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text("[" + "0," * 1000 + "0]")
+    with pytest.raises(StoredFileError, match="more than the 100 accepted"):
+        read_json_document(big, max_bytes=100, max_depth=4)
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEP)
+    with pytest.raises(StoredFileError, match=r"deep|valid JSON"):
+        read_json_document(deep, max_bytes=10**6, max_depth=8)
+
+
+def test_move_aside_keeps_every_bad_file(tmp_path):
+    names = []
+    for content in ("one", "two", "three"):
+        path = tmp_path / "session.json"
+        path.write_text(content)
+        names.append(move_aside(path).name)
+    assert names == ["session.json.bad", "session.json.1.bad", "session.json.2.bad"]
+    assert [(tmp_path / name).read_text() for name in names] == ["one", "two", "three"]
+
+
+# The session document -----------------------------------------------------------------------
+
+
+def a_session(**changes):
+    fields = dict(
+        weights=np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+        border="wrap",
+        flip=True,
+        grey=True,
+        display="abs",
+        channels_of_result=True,
+        image_path="/photos/a b é.png",
+        image_name="a b é.png",
+        history=(HistoryStep("Preset Sharpen", PRESETS["identity"], PRESETS["sharpen"]),),
+        history_index=1,
+        region=(-1.5, 2.0, 30.0, 20.0),
+    )
+    return Session(**(fields | changes))
+
+
+def test_a_session_round_trips():
+    session = a_session()
+    loaded = session_from_document(json.loads(session_to_json(session)))
+    np.testing.assert_array_equal(loaded.weights, session.weights)
+    for name in ("border", "flip", "grey", "display", "channels_of_result", "image_path"):
+        assert getattr(loaded, name) == getattr(session, name)
+    assert loaded.region == session.region
+    assert loaded.history_index == 1
+    np.testing.assert_array_equal(loaded.history[0].after, PRESETS["sharpen"])
+    assert loaded.saved_at.replace(microsecond=0) == session.saved_at.replace(microsecond=0)
+
+
+def test_a_long_history_is_trimmed_oldest_first():
+    big = np.ones((63, 63))
+    steps = tuple(HistoryStep(f"step {n}", big * n, big * (n + 1)) for n in range(400))
+    document = json.loads(
+        session_to_json(a_session(weights=big * 400, history=steps, history_index=400))
+    )
+    kept = document["history"]["steps"]
+    assert 0 < len(kept) < 400
+    assert kept[-1]["text"] == "step 399"
+    assert document["history"]["index"] == len(kept)
+    assert len(json.dumps(document["history"])) < 8 << 20
+
+
+FIELD_POISONS = [
+    ("kernel", "garbage"),
+    ("kernel", [[1e308, 0, 1e308]]),
+    ("kernel", [[[1]]]),
+    ("kernel", [[1, 2]]),
+    ("options", {"border": "sideways"}),
+    ("options", {"flip": "yes"}),
+    ("options", {"display": 1e308}),
+    ("image", {"path": 42}),
+    ("image", {"copy": "../../etc/passwd"}),
+    ("history", {"steps": [{"text": "x", "before": [[1]], "after": "no"}]}),
+    ("history", {"steps": [], "index": 5}),
+    ("view", [0, 0, -1, 1]),
+    ("view", "garbage"),
+    ("saved_at", "yesterday"),
+    ("version", 99),
+    ("format", "something-else"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), FIELD_POISONS)
+def test_a_poisoned_session_field_is_named(field, value):
+    document = json.loads(session_to_json(a_session()))
+    document[field] = value
+    with pytest.raises(SessionError, match=f"'{field}"):
+        session_from_document(document)
+
+
+def test_an_unusable_session_file_is_moved_aside_and_reported(tmp_path):
+    (tmp_path / SESSION_FILE_NAME).write_text('{"format": "kernelstudio-session"')
+    session, problem = load_session(tmp_path)
+    assert session is None
+    assert "could not be restored" in problem
+    assert "session.json.bad" in problem
+    assert not (tmp_path / SESSION_FILE_NAME).exists()
+    assert (tmp_path / "session.json.bad").read_text() == '{"format": "kernelstudio-session"'
+
+
+# The window, started on poisoned state ------------------------------------------------------
+
+
+SETTING_KEYS = ["window/geometry", "window/state", "files/recent", "files/lastFolder"]
+
+
+@pytest.mark.parametrize("poison", POISONS.values(), ids=POISONS.keys())
+@pytest.mark.parametrize("key", SETTING_KEYS)
+def test_the_window_starts_on_any_poisoned_setting(make_window, key, poison):
+    store = QSettings()
+    store.setValue(key, poison)
+    store.sync()
+    window = make_window()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    stored_now = QSettings().value(key)
+    if key == "files/recent" and isinstance(poison, str) and len(poison) < 4096:
+        assert stored_now is not None  # a one-item list of text is a fine list
+    elif key == "files/lastFolder" and isinstance(poison, str) and len(poison) < 4096:
+        assert isinstance(stored_now, str)  # any text may name a folder; opening replaced it
+    else:
+        assert key in window.message_bar.text
+        assert not QSettings().contains(key) or QSettings().value(key) != poison
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["@ByteArray(\\0\\xff)", "@Variant(\\0\\0\\0\\x7f\\0\\0\\0\\x1fjunk)", "@Rect(1 2)", DEEP],
+    ids=["short-bytes", "garbage-variant", "wrong-type", "deep"],
+)
+@pytest.mark.parametrize("key", ["window/geometry", "window/state", "files/recent"])
+def test_the_window_starts_on_raw_poisoned_settings_text(make_window, key, raw):
+    write_raw_setting(key, raw)
+    window = make_window()
+    assert window.isVisible()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+
+
+@pytest.mark.parametrize(("field", "value"), [*FIELD_POISONS, ("kernel", DEEP)])
+def test_the_window_starts_on_a_poisoned_session(make_window, field, value):
+    document = json.loads(session_to_json(a_session(image_path=None)))
+    document[field] = value
+    folder = state_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document)
+    if value is DEEP:
+        text = text.replace(json.dumps(DEEP), DEEP)
+    (folder / SESSION_FILE_NAME).write_text(text)
+    window = make_window()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    assert "could not be restored" in window.message_bar.text
+    assert (folder / "session.json.bad").read_text() == text
+
+
+def test_the_window_restores_a_good_session_quietly(make_window):
+    folder = state_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    session = a_session(image_path=None, closed_normally=True)
+    (folder / SESSION_FILE_NAME).write_text(session_to_json(session))
+    window = make_window()
+    settings = window.controller.settings
+    np.testing.assert_array_equal(settings.weights, session.weights)
+    np.testing.assert_array_equal(window.editor.weights, session.weights)
+    assert (settings.border, settings.flip, settings.grey, settings.display) == (
+        "wrap",
+        True,
+        True,
+        "abs",
+    )
+    assert settings.channels_of_result
+    assert window.message_bar.text == ""
+    # The restored history undoes to where it started.
+    window.undo_stack.undo()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    window.undo_stack.redo()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["sharpen"])
+
+
+def test_kernel_and_options_of_version_0_1_settings_still_load(make_window):
+    store = QSettings()
+    store.setValue("kernel/weights", json.dumps(PRESETS["outline"].tolist()))
+    store.setValue("options/border", "nearest")
+    store.setValue("options/flip", True)
+    store.sync()
+    window = make_window()
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["outline"])
+    assert window.controller.settings.border == "nearest"
+    assert window.controller.settings.flip
+    assert not QSettings().contains("kernel/weights")
+
+
+def test_a_pasted_image_comes_back_from_its_copy(qtbot, make_window):
+    window = make_window()
+    pixels = np.random.default_rng(8).integers(0, 256, (9, 11, 3), dtype=np.uint8)
+    with qtbot.waitSignal(window.controller.renderingReady, timeout=10_000):
+        window.controller.load_pixels(pixels, "Pasted image")
+    window.close()
+    again = make_window()
+    assert again.controller.image.name == "Pasted image"
+    np.testing.assert_array_equal(again.controller.image.pixels, pixels)
+
+
+# Preset files -------------------------------------------------------------------------------
+
+
+def presets_folder(config: Path) -> Path:
+    folder = config / "KernelStudio" / "Kernel Studio" / "presets"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_fifos_devices_and_bad_preset_files_never_stop_the_start(make_window, isolated_settings):
+    folder = presets_folder(isolated_settings)
+    write_kernel_file(folder / "good.json", Kernel("Good", PRESETS["sharpen"]))
+    os.mkfifo(folder / "fifo.json")
+    (folder / "zero.json").symlink_to("/dev/zero")
+    (folder / "broken.json").write_text('{"weights": [[1, 2')
+    window = make_window()
+    names = [window.preset_combo.itemText(i) for i in range(window.preset_combo.count())]
+    assert "★ Good" in names
+    message = window.message_bar.text
+    for name in ("fifo.json", "zero.json", "broken.json"):
+        assert name in message
+    assert (folder / "broken.json.bad").exists()
+    assert (folder / "fifo.json").exists()  # not a file it parsed: left where it is
