@@ -662,6 +662,8 @@ class MainWindow(QMainWindow):
             self.choose_preset(choice)
         elif isinstance(choice, Kernel):
             self.set_kernel(choice.weights, choice.name)
+        else:  # "Custom kernel" or a separator: no kernel to apply, so show the one applied
+            self._sync_preset_combo()
 
     def _sync_preset_combo(self) -> None:
         weights = self.controller.settings.weights
@@ -777,6 +779,7 @@ class MainWindow(QMainWindow):
         # Pixels chosen on the previous image mean nothing on this one.
         self._chosen = self._hovered = None
         self.views.hide_outline()
+        self.compare.clear()  # the controller dropped the pin: it was of another image
         self.explainer.show_note("Point at a pixel of any view; click to keep it.")
         if image.name != self._walkthrough_image_name:
             self._walkthrough_image = None

@@ -641,3 +641,22 @@ def test_a_broken_custom_preset_does_not_stop_the_window(make_window, isolated_s
     labels = [window.preset_combo.itemText(i) for i in range(window.preset_combo.count())]
     assert "★ fine" in labels
     assert len([label for label in labels if label.startswith("★")]) == 1
+
+
+def test_opening_another_image_ends_the_comparison_on_screen(qtbot, window, tmp_path):
+    window.pin_result()
+    qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
+    other = write_png(tmp_path / "other.png", np.full((5, 7, 3), 40, np.uint8))
+    with qtbot.waitSignal(window.controller.renderingReady, timeout=10_000):
+        window.open_path(other)
+    assert window.controller.pinned is None
+    assert window.compare.items["pinned"].image is None
+
+
+def test_choosing_custom_kernel_in_the_combo_keeps_naming_the_applied_preset(qtbot, window):
+    window.choose_preset("outline")
+    combo = window.preset_combo
+    combo.setCurrentIndex(0)
+    combo.activated.emit(0)
+    assert combo.currentData() == "outline"
+    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["outline"])
