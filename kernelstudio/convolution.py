@@ -94,7 +94,12 @@ def _check_border(border: str) -> str:
 
 
 def convolve(
-    image: ArrayLike, kernel: ArrayLike, *, border: str = "mirror", flip: bool = False
+    image: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    border: str = "mirror",
+    flip: bool = False,
+    offset: float = 0.0,
 ) -> np.ndarray:
     r"""Slide `kernel` over `image` and sum the weighted neighbourhood of every pixel.
 
@@ -128,6 +133,9 @@ def convolve(
         as written, which is what most image tools call convolution. ``True``
         rotates the kernel by 180° first, which is convolution in the
         mathematical sense. Symmetric kernels give the same result either way.
+    offset : float
+        Added to every result, inside the bands while they are in cache (no
+        extra pass over the image).
 
     Returns
     -------
@@ -210,7 +218,19 @@ def convolve(
     height = method.band_rows(result.shape[1] * result.itemsize)
     threads = threads_for(result.size * method.cost)
     bands = row_bands(out_height, height, multiple=threads)
-    run_bands(lambda start, stop: method(source, result, start, stop), bands, threads)
+    if offset:
+        shift = np.float32(offset)
+
+        def band(start: int, stop: int) -> None:
+            method(source, result, start, stop)
+            result[start:stop] += shift
+
+    else:
+
+        def band(start: int, stop: int) -> None:
+            method(source, result, start, stop)
+
+    run_bands(band, bands, threads)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
 
 

@@ -7,8 +7,8 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, threads_for
 
-DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize")
-"""How :func:`to_uint8` maps values: clip to range, absolute value, or stretch."""
+DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize", "signed")
+"""How :func:`to_uint8` maps values: clip to range, absolute value, stretch, or signed."""
 
 _MAPPING_COST = 5
 """Passes over each sample when mapping to 8 bits, each about one multiply-add
@@ -36,12 +36,15 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     ----------
     values : array_like
         Float results of any shape.
-    mode : {'clip', 'abs', 'normalize'}
+    mode : {'clip', 'abs', 'normalize', 'signed'}
         ``clip`` maps ``0..white`` to ``0..255`` and clips the rest, which suits
         blurs and sharpening. ``abs`` does the same with ``|value|``, so that
         negative responses of edge kernels show as bright as positive ones.
         ``normalize`` stretches the smallest finite value to 0 and the largest
         to 255, as ``matplotlib.pyplot.imshow`` does; a flat result is black.
+        ``signed`` shows 0 as mid-grey (128) and ``±m``, the largest finite
+        magnitude, as 0 and 255, so an edge kernel's two signs show apart; an
+        all-zero result is mid-grey.
     white : float
         The value that maps to 255 in ``clip`` and ``abs``; see
         :func:`white_level`.
@@ -65,6 +68,8 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     array([ 20, 100, 255], dtype=uint8)
     >>> to_uint8([-1.0, 0.0, 1.0], "normalize")
     array([  0, 128, 255], dtype=uint8)
+    >>> to_uint8([-4.0, 0.0, 2.0], "signed")
+    array([  0, 128, 191], dtype=uint8)
     """
     if mode not in DISPLAY_MODES:
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}; got {mode!r}")
@@ -79,6 +84,15 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
         if not high > low:
             return np.where(data == np.inf, 255, 0).astype(np.uint8)
         scale = 255.0 / (high - low)
+    elif mode == "signed":
+        low, high = _finite_range(data)
+        magnitude = max(abs(low), abs(high))
+        if not magnitude > 0:
+            flat = np.where(data == np.inf, 255, np.where(data == -np.inf, 0, 128))
+            return flat.astype(np.uint8)
+        # m maps to 255 and -m to 0, both 127.5 steps from the centre 127.5,
+        # which rounds half up to 128 for 0.
+        low, scale = -magnitude, 127.5 / magnitude
     else:
         scale = 255.0 / white
     pixels = np.empty(data.shape, dtype=np.uint8)
@@ -88,7 +102,7 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     def map_rows(start: int, stop: int) -> None:
         # floor(x + 0.5) rounds; fmax and fmin also send NaN to 0 and clamp infinities.
         rows = flat_data[start:stop]
-        if mode == "normalize":
+        if mode in ("normalize", "signed"):
             # float64: a span as narrow as 1e-40, or values far from zero with a
             # small span, would lose their steps (or overflow the scale) in float32.
             scaled = np.subtract(rows, low, dtype=np.float64)

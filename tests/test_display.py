@@ -10,9 +10,15 @@ from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
 
 
 def reference(values, mode, white=255.0):
-    """A plain float64 restatement of the three mappings."""
+    """A plain float64 restatement of the four mappings."""
     data = np.asarray(values, dtype=np.float64)
-    if mode == "normalize":
+    if mode == "signed":
+        finite = data[np.isfinite(data)]
+        magnitude = np.abs(finite).max() if finite.size else 0.0
+        if magnitude == 0:
+            return np.full(data.shape, 128.0)
+        scaled = (data / magnitude + 1) * 127.5
+    elif mode == "normalize":
         finite = data[np.isfinite(data)]
         low, high = finite.min(), finite.max()
         scaled = (data - low) / (high - low) * 255
@@ -108,3 +114,9 @@ def test_integer_and_float64_inputs_map_like_their_float32_values(dtype, mode):
     result = to_uint8(typed, mode)
     assert result.dtype == np.uint8
     assert np.abs(result.astype(int) - reference(typed.astype(np.float64), mode)).max() <= 1
+
+
+def test_signed_shows_zero_as_mid_grey_and_the_largest_magnitude_as_black_or_white():
+    pixels = to_uint8(np.array([-6.0, -3.0, 0.0, 1.5, np.inf, np.nan]), "signed")
+    assert pixels.tolist() == [0, 64, 128, 159, 255, 0]
+    assert to_uint8(np.zeros((2, 2)), "signed").tolist() == [[128, 128], [128, 128]]

@@ -19,6 +19,7 @@ DISPLAY_LABELS = {
     "clip": "Clip to 0…255",
     "abs": "Absolute value",
     "normalize": "Stretch min…max",
+    "signed": "Signed (0 is mid-grey)",
 }
 
 
