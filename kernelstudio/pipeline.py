@@ -1,0 +1,459 @@
+"""A recipe of kernel stages and the one function that turns an image into a result.
+
+Every result Kernel Studio makes, in the window and on the command line, comes
+from :func:`render` (the float result) and :func:`to_display` (its 8-bit
+picture). A :class:`Recipe` holds one to :data:`MAX_STAGES` :class:`Stage` s,
+each a kernel with a divisor and an offset, and the options that say how they
+meet the image: the border, flip, greyscale, which channels the stages act on,
+and what happens to transparency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from kernelstudio.colour import to_grey
+from kernelstudio.convolution import BORDERS, convolve
+from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.kernels import MAX_KERNEL_SIDE, validate_kernel
+
+MAX_STAGES = 16
+"""The most stages one recipe holds."""
+
+MAX_STAGE_SIDE = min(MAX_KERNEL_SIDE, 31)
+"""The largest height or width of a stage's kernel."""
+
+CHANNEL_LETTERS = "rgba"
+"""The channels a recipe may name: red, green, blue, alpha."""
+
+ALPHA_MODES: tuple[str, ...] = ("keep", "weighted", "process")
+"""What a recipe does with transparency; see :class:`Recipe`."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One kernel of a recipe: ``out = correlate(previous, weights) / divisor + offset``.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        2-D float64 weights, odd × odd, from 1×1 up to 31×31 (rectangular
+        allowed); stored as a read-only copy.
+    divisor : float
+        What the weighted sum is divided by: finite and not zero.
+    offset : float
+        Added after dividing, in the image's value units (128 is mid-grey for
+        8-bit images, 32768 for 16-bit, 0.5 for float images).
+    enabled : bool
+        A disabled stage is skipped.
+    name : str
+        What the person calls it.
+
+    Examples
+    --------
+    >>> Stage([[1, 2, 1]], divisor=4).divisor
+    4.0
+    >>> Stage([[1, 2, 1]], divisor=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: divisor must be a finite number other than 0; got 0
+    """
+
+    weights: np.ndarray
+    divisor: float = 1.0
+    offset: float = 0.0
+    enabled: bool = True
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        weights = validate_kernel(self.weights)
+        if max(weights.shape) > MAX_STAGE_SIDE:
+            height, width = weights.shape
+            raise ValueError(
+                f"a stage's kernel may be at most {MAX_STAGE_SIDE}×{MAX_STAGE_SIDE}; "
+                f"got {height}×{width}"
+            )
+        weights.flags.writeable = False
+        divisor = _finite_number(self.divisor, "divisor")
+        if divisor == 0:
+            raise ValueError(f"divisor must be a finite number other than 0; got {self.divisor!r}")
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "divisor", divisor)
+        object.__setattr__(self, "offset", _finite_number(self.offset, "offset"))
+        object.__setattr__(self, "enabled", bool(self.enabled))
+        if not isinstance(self.name, str):
+            raise ValueError(f"a stage's name must be text; got {type(self.name).__name__}")
+
+    @property
+    def scaled_weights(self) -> np.ndarray:
+        """The weights divided by the divisor: what one pass over the image applies."""
+        return self.weights / self.divisor
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Stages and the options that apply them to an image.
+
+    Attributes
+    ----------
+    stages : tuple of Stage
+        1 to :data:`MAX_STAGES` stages, applied in order to the unclipped float
+        result of the stage before; at least one must be enabled.
+    border : str
+        One of :data:`kernelstudio.convolution.BORDERS`; with ``valid`` each
+        stage shrinks the image by its kernel's size less one.
+    flip : bool
+        Rotate every kernel 180° (true convolution).
+    grey : bool
+        Turn colour into grey (BT.601 luma) first; alpha is kept.
+    channels : str
+        The channels the stages act on, a non-empty subset of ``r``, ``g``,
+        ``b``, ``a`` in any order; the others pass through unchanged. In a grey
+        image any of ``r``, ``g``, ``b`` names its one grey channel.
+    alpha : {'keep', 'weighted', 'process'}
+        ``keep``: colour is filtered as stored and alpha passes through.
+        ``weighted``: each colour is weighted by alpha, so that the hidden
+        colour of transparent pixels never shows (see Notes); alpha passes
+        through unless ``a`` is in `channels`. ``process``: alpha is filtered
+        like a colour when ``a`` is in `channels`. Images without alpha ignore it.
+    display : str
+        How :func:`to_display` maps colour values to 8 bits; one of
+        :data:`kernelstudio.display.DISPLAY_MODES`.
+
+    Notes
+    -----
+    With ``weighted``, a colour ``C`` with coverage ``A`` (alpha as 0…1) becomes
+
+    ``C' = (C·A ⋆ w) / (A ⋆ |w|) · Σ|w| / d + o``
+
+    (``⋆`` correlation, ``d`` the divisor, ``o`` the offset), and ``o`` where
+    ``A ⋆ |w|`` is 0. Where every pixel is opaque this is the plain
+    ``C ⋆ w / d + o``, for any kernel; for a blur (no negative weight) it is
+    ``(C·A ⋆ w) / (A ⋆ w)``, the alpha-weighted average GIMP computes, so the
+    hidden colour of a transparent pixel has no weight at all.
+    """
+
+    stages: tuple[Stage, ...]
+    border: str = "mirror"
+    flip: bool = False
+    grey: bool = False
+    channels: str = "rgb"
+    alpha: str = "keep"
+    display: str = "clip"
+
+    def __post_init__(self) -> None:
+        stages = tuple(self.stages)
+        if not 1 <= len(stages) <= MAX_STAGES:
+            raise ValueError(f"a recipe holds 1 to {MAX_STAGES} stages; got {len(stages)}")
+        if not all(isinstance(stage, Stage) for stage in stages):
+            raise ValueError("every stage of a recipe must be a Stage")
+        if not any(stage.enabled for stage in stages):
+            raise ValueError("at least one stage must be enabled")
+        object.__setattr__(self, "stages", stages)
+        _choose(self.border, BORDERS, "border")
+        _choose(self.alpha, ALPHA_MODES, "alpha")
+        _choose(self.display, DISPLAY_MODES, "display")
+        object.__setattr__(self, "channels", check_channels(self.channels))
+        object.__setattr__(self, "flip", bool(self.flip))
+        object.__setattr__(self, "grey", bool(self.grey))
+
+    @classmethod
+    def single(cls, weights: ArrayLike, **options: object) -> Recipe:
+        """Make a one-stage recipe of `weights`; ``divisor`` and ``offset`` go to the stage."""
+        stage_fields = {key: options.pop(key) for key in ("divisor", "offset") if key in options}
+        return cls((Stage(np.asarray(weights, dtype=np.float64), **stage_fields),), **options)
+
+    @property
+    def active_stages(self) -> tuple[Stage, ...]:
+        """The enabled stages, in order."""
+        return tuple(stage for stage in self.stages if stage.enabled)
+
+    @property
+    def shrink(self) -> tuple[int, int]:
+        """Rows and columns the result loses on its top and left edges (``valid`` only)."""
+        if self.border != "valid":
+            return (0, 0)
+        return (
+            sum(stage.weights.shape[0] // 2 for stage in self.active_stages),
+            sum(stage.weights.shape[1] // 2 for stage in self.active_stages),
+        )
+
+
+def check_channels(channels: str) -> str:
+    """Return `channels` if it names a non-empty subset of r, g, b, a, else raise.
+
+    Examples
+    --------
+    >>> check_channels("gb")
+    'gb'
+    >>> check_channels("rx")
+    Traceback (most recent call last):
+    ...
+    ValueError: channels must be some of r, g, b, a (such as rgb, r or rgba); got 'rx'
+    """
+    if (
+        not isinstance(channels, str)
+        or not channels
+        or set(channels) - set(CHANNEL_LETTERS)
+        or len(set(channels)) != len(channels)
+    ):
+        raise ValueError(
+            f"channels must be some of r, g, b, a (such as rgb, r or rgba); got {channels!r}"
+        )
+    return channels
+
+
+def split_alpha(image: ArrayLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Split grey, grey+alpha, RGB or RGBA pixels into colour and alpha (or ``None``).
+
+    Examples
+    --------
+    >>> colour, alpha = split_alpha(np.zeros((2, 3, 4), np.uint8))
+    >>> colour.shape, alpha.shape
+    ((2, 3, 3), (2, 3))
+    """
+    pixels = np.asarray(image)
+    if pixels.ndim == 2:
+        return pixels, None
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"expected grey, grey+alpha, RGB or RGBA pixels; got {pixels.shape}")
+    channels = pixels.shape[2]
+    if channels == 1:
+        return pixels[..., 0], None
+    if channels == 2:
+        return pixels[..., 0], pixels[..., 1]
+    if channels == 3:
+        return pixels, None
+    return pixels[..., :3], pixels[..., 3]
+
+
+def render(image: ArrayLike, recipe: Recipe) -> np.ndarray:
+    """Apply `recipe` to `image` and return the exact float32 result.
+
+    Parameters
+    ----------
+    image : array_like
+        ``H×W`` grey, ``H×W×2`` grey+alpha, ``H×W×3`` RGB or ``H×W×4`` RGBA
+        pixels of any integer or float dtype.
+    recipe : Recipe
+        The stages and options.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, with the image's channels (grey ones when ``recipe.grey``),
+        smaller by each stage's kernel less one for ``valid``. Channels the
+        stages do not act on hold the image's values, unclipped.
+
+    Raises
+    ------
+    ValueError
+        For an image that is not 2-D or 3-D numbers, or a ``valid`` image
+        smaller than the stages' kernels.
+
+    Examples
+    --------
+    >>> image = np.full((3, 3), 100, np.uint8)
+    >>> emboss = Recipe.single([[-1, 0, 1]], offset=128, border="nearest")
+    >>> render(image, emboss)[1]
+    array([128., 128., 128.], dtype=float32)
+    >>> blur_then_double = Recipe((Stage([[1, 1, 1]], divisor=3), Stage([[2]])))
+    >>> render(image, blur_then_double)[0]
+    array([200., 200., 200.], dtype=float32)
+    """
+    pixels = np.asarray(image)
+    colour, alpha = split_alpha(pixels)
+    if recipe.grey and colour.ndim == 3:
+        colour = to_grey(colour)
+    grey_image = colour.ndim == 2
+    wanted = set(recipe.channels)
+    colour_planes = [colour] if grey_image else [colour[..., c] for c in range(3)]
+    filtered = [bool(wanted & {"r", "g", "b"})] if grey_image else [c in wanted for c in "rgb"]
+    filter_alpha = alpha is not None and "a" in wanted and recipe.alpha != "keep"
+    if alpha is not None and recipe.alpha == "weighted" and any(filtered):
+        colours, alpha_out = _render_weighted(colour_planes, filtered, alpha, recipe, filter_alpha)
+    else:
+        colours = _render_planes(colour_planes, filtered, recipe)
+        alpha_out = None
+        if alpha is not None:
+            alpha_out = _render_planes([alpha], [filter_alpha], recipe)[0]
+    planes = [*colours, *([alpha_out] if alpha_out is not None else [])]
+    if len(planes) == 1:
+        return planes[0]
+    return np.stack(planes, axis=-1)
+
+
+def _render_planes(
+    planes: list[np.ndarray], filtered: list[bool], recipe: Recipe
+) -> list[np.ndarray]:
+    # Filtered planes go through the engine together (it handles channels in one
+    # pass); the others are only cropped to the result's size.
+    chosen = [plane for plane, wanted in zip(planes, filtered, strict=True) if wanted]
+    results = iter(_apply_stages(np.stack(chosen, axis=-1), recipe) if chosen else ())
+    return [
+        next(results) if wanted else _cropped(plane, recipe)
+        for plane, wanted in zip(planes, filtered, strict=True)
+    ]
+
+
+def _apply_stages(stack: np.ndarray, recipe: Recipe) -> list[np.ndarray]:
+    values = stack
+    for stage in recipe.active_stages:
+        values = convolve(
+            values,
+            stage.scaled_weights,
+            border=recipe.border,
+            flip=recipe.flip,
+            offset=stage.offset,
+        )
+    return [values[..., c] for c in range(values.shape[2])]
+
+
+def _render_weighted(
+    planes: list[np.ndarray],
+    filtered: list[bool],
+    alpha: np.ndarray,
+    recipe: Recipe,
+    filter_alpha: bool,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    white = np.float32(white_level(alpha.dtype))
+    colours = [plane.astype(np.float32) for plane in planes]
+    alpha_values = alpha.astype(np.float32)
+    for stage in recipe.active_stages:
+        one_stage = Recipe((stage,), border=recipe.border, flip=recipe.flip)
+        # Coverage 0…1, also when an alpha filtered by an earlier stage left that range.
+        weight = np.clip(alpha_values / white, 0.0, 1.0)
+        chosen = [plane for plane, wanted in zip(colours, filtered, strict=True) if wanted]
+        premultiplied = np.stack([plane * weight for plane in chosen], axis=-1)
+        sums = convolve(premultiplied, stage.weights, border=recipe.border, flip=recipe.flip)
+        magnitudes = np.abs(stage.weights)
+        coverage = convolve(weight, magnitudes, border=recipe.border, flip=recipe.flip)[..., None]
+        scale = np.float32(magnitudes.sum() / stage.divisor)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            averaged = np.where(coverage > 0, sums / coverage, np.float32(0.0))
+        averaged = averaged * scale + np.float32(stage.offset)
+        results = iter(np.moveaxis(averaged.astype(np.float32), -1, 0))
+        colours = [
+            next(results) if wanted else _cropped(plane, one_stage)
+            for plane, wanted in zip(colours, filtered, strict=True)
+        ]
+        if filter_alpha:
+            alpha_values = _apply_stages(alpha_values[..., None], one_stage)[0]
+        else:
+            alpha_values = _cropped(alpha_values, one_stage)
+    return colours, alpha_values
+
+
+def _cropped(plane: np.ndarray, recipe: Recipe) -> np.ndarray:
+    top, left = recipe.shrink
+    if top == 0 and left == 0:
+        return plane.astype(np.float32, copy=False)
+    height, width = plane.shape[:2]
+    for stage in recipe.active_stages:
+        height -= stage.weights.shape[0] - 1
+        width -= stage.weights.shape[1] - 1
+    if height <= 0 or width <= 0:
+        raise ValueError(
+            f"image of {plane.shape[0]}×{plane.shape[1]} pixels is smaller than the "
+            f"recipe's kernels, so 'valid' leaves no output"
+        )
+    return plane[top : top + height, left : left + width].astype(np.float32)
+
+
+def to_display(result: np.ndarray, recipe: Recipe, *, white: float = 255.0) -> np.ndarray:
+    """Map a :func:`render` result to the 8-bit picture of it.
+
+    Colour (or grey) values are mapped with ``recipe.display``; alpha, when
+    the result has it (2 or 4 channels), is clipped to ``0…white``.
+
+    Parameters
+    ----------
+    result : numpy.ndarray
+        What :func:`render` returned.
+    recipe : Recipe
+        The recipe that made it.
+    white : float
+        The value that means full brightness: see
+        :func:`kernelstudio.display.white_level` of the image's dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 pixels of the same shape.
+
+    Examples
+    --------
+    >>> to_display(np.array([[[-10.0, 300.0]]]), Recipe.single([[1]], display="abs"))
+    array([[[ 10, 255]]], dtype=uint8)
+    """
+    colour, alpha = split_alpha(result)
+    colour8 = to_uint8(colour, recipe.display, white=white)
+    if alpha is None:
+        return colour8
+    alpha8 = to_uint8(alpha, "clip", white=white)
+    planes = [colour8] if colour8.ndim == 2 else [colour8[..., c] for c in range(3)]
+    return np.stack([*planes, alpha8], axis=-1)
+
+
+def equivalent_kernel(recipe: Recipe) -> tuple[np.ndarray, float]:
+    """Return the one kernel and offset that do what the recipe's stages do together.
+
+    The kernel is the full 2-D convolution of the enabled stages' kernels, each
+    divided by its divisor; the offset is each stage's offset carried through
+    the stages after it (times their weights' sum). Applied with the recipe's
+    `flip`, it equals the stack **away from the borders** (within each stage's
+    reach of an edge the stack pads every stage's result anew) and exactly for
+    ``valid``; and for colour, not with ``weighted`` alpha, which is not linear.
+
+    Examples
+    --------
+    >>> kernel, offset = equivalent_kernel(Recipe((Stage([[1, 1, 1]]), Stage([[1, 1, 1]]))))
+    >>> kernel
+    array([[1., 2., 3., 2., 1.]])
+    >>> equivalent_kernel(Recipe((Stage([[2]], offset=1), Stage([[3]], offset=5))))
+    (array([[6.]]), 8.0)
+    """
+    kernel = np.ones((1, 1))
+    offset = 0.0
+    for stage in recipe.active_stages:
+        weights = stage.scaled_weights
+        kernel = _full_convolution(kernel, weights)
+        offset = offset * float(weights.sum()) + stage.offset
+    return kernel, offset
+
+
+def _full_convolution(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    # Correlating with `first` then `second` correlates with this kernel.
+    rows = first.shape[0] + second.shape[0] - 1
+    columns = first.shape[1] + second.shape[1] - 1
+    combined = np.zeros((rows, columns))
+    for (row, column), weight in np.ndenumerate(first):
+        if weight:
+            combined[row : row + second.shape[0], column : column + second.shape[1]] += (
+                weight * second
+            )
+    return combined
+
+
+def _choose(value: str, choices: tuple[str, ...], name: str) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _finite_number(value: object, name: str) -> float:
+    unusable = ValueError(
+        f"{name} must be a finite number{' other than 0' if name == 'divisor' else ''}; "
+        f"got {value!r}"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise unusable
+    try:
+        number = float(value)
+    except OverflowError:
+        raise unusable from None
+    if not np.isfinite(number):
+        raise unusable
+    return number
