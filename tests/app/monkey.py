@@ -211,7 +211,9 @@ class Monkey:
             self.render_failed = True
 
     def _on_rendering(self, rendering) -> None:
-        self.render_failed = False
+        # Counts added to an older result (the histogram panel opening) change nothing.
+        if differences(rendering.settings, self.controller.settings) in ([], ["histogram"]):
+            self.render_failed = False
 
     # Driving -----------------------------------------------------------------------
 
