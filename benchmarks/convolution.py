@@ -6,7 +6,8 @@ kernel size it times ``kernelstudio.convolution.convolve`` and ``cv2.filter2D``
 (border ``mirror`` = ``BORDER_REFLECT_101``) in interleaved rounds, and
 ``scipy.ndimage.correlate`` fewer times where it is slow. It prints medians and the
 ratios ``ours / cv2`` and ``scipy / ours``, then the tutorial's double loop per
-pixel, and the peak memory of one 24 MP colour convolution. Kernels are random
+pixel, the cost of a one-stage recipe (with a divisor and an offset) over a bare
+convolve, and the peak memory of one 24 MP colour convolution. Kernels are random
 normal weights, so no method can take a separable shortcut. Nothing is asserted:
 the figures go into ``benchmarks/README.md`` and the closing notes.
 """
@@ -23,6 +24,7 @@ import numpy as np
 from scipy import ndimage
 
 from kernelstudio.convolution import convolve
+from kernelstudio.pipeline import Recipe, render
 
 SIZES_MP = (1, 12, 24)
 KERNELS = (3, 5, 7, 15, 31)
@@ -132,6 +134,28 @@ def compare_with_tutorial() -> None:
         )
 
 
+def recipe_overhead(rounds: int) -> None:
+    rng = np.random.default_rng(11)
+    print("\nA one-stage recipe (divisor 3, offset 128) against a bare convolve, 12 MP:")
+    for dtype, channels in ((np.uint8, 3), (np.float32, 3), (np.uint8, 1)):
+        image = image_of(12, channels, rng).astype(dtype)
+        for size in (3, 7):
+            weights = rng.normal(size=(size, size))
+            recipe = Recipe.single(weights, divisor=3.0, offset=128.0)
+            bare, staged = [], []
+            render(image, recipe)
+            for _ in range(rounds):
+                bare.append(seconds(convolve, image, weights / 3.0))
+                staged.append(seconds(render, image, recipe))
+            bare_ms = 1000 * statistics.median(bare)
+            staged_ms = 1000 * statistics.median(staged)
+            spread = 1000 * (max(staged) - min(staged))
+            print(
+                f"  {np.dtype(dtype).name}×{channels} {size}×{size}: convolve {bare_ms:.1f} ms, "
+                f"render {staged_ms:.1f} ms (spread {spread:.1f}): {staged_ms / bare_ms:.3f}×"
+            )
+
+
 def peak_memory() -> None:
     rng = np.random.default_rng(3)
     image = image_of(24, 3, rng)
@@ -150,7 +174,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 MP only, three rounds")
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per case")
+    parser.add_argument(
+        "--recipe", action="store_true", help="only the one-stage recipe against convolve"
+    )
     options = parser.parse_args()
+    if options.recipe:
+        recipe_overhead(options.rounds)
+        return
     sizes = (12,) if options.quick else SIZES_MP
     rounds = 3 if options.quick else options.rounds
     print(
@@ -159,6 +189,7 @@ def main() -> None:
     )
     compare(sizes, KERNELS, (1, 3), rounds)
     compare_with_tutorial()
+    recipe_overhead(rounds)
     peak_memory()
 
 

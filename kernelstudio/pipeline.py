@@ -268,39 +268,37 @@ def render(image: ArrayLike, recipe: Recipe) -> np.ndarray:
     colour, alpha = split_alpha(pixels)
     if recipe.grey and colour.ndim == 3:
         colour = to_grey(colour)
-    grey_image = colour.ndim == 2
+        pixels = colour if alpha is None else np.stack([colour, alpha], axis=-1)
     wanted = set(recipe.channels)
-    colour_planes = [colour] if grey_image else [colour[..., c] for c in range(3)]
-    filtered = [bool(wanted & {"r", "g", "b"})] if grey_image else [c in wanted for c in "rgb"]
-    filter_alpha = alpha is not None and "a" in wanted and recipe.alpha != "keep"
-    if alpha is not None and recipe.alpha == "weighted" and any(filtered):
-        colours, alpha_out = _render_weighted(colour_planes, filtered, alpha, recipe, filter_alpha)
+    if colour.ndim == 2:
+        filtered = [bool(wanted & set("rgb"))]
     else:
-        colours = _render_planes(colour_planes, filtered, recipe)
-        alpha_out = None
-        if alpha is not None:
-            alpha_out = _render_planes([alpha], [filter_alpha], recipe)[0]
-    planes = [*colours, *([alpha_out] if alpha_out is not None else [])]
-    if len(planes) == 1:
-        return planes[0]
-    return np.stack(planes, axis=-1)
+        filtered = [letter in wanted for letter in "rgb"]
+    if alpha is not None:
+        filtered.append("a" in wanted and recipe.alpha != "keep")
+        if recipe.alpha == "weighted" and any(filtered[:-1]):
+            return _render_weighted(pixels, filtered, recipe)
+    return _render_channels(pixels, filtered, recipe)
 
 
-def _render_planes(
-    planes: list[np.ndarray], filtered: list[bool], recipe: Recipe
-) -> list[np.ndarray]:
-    # Filtered planes go through the engine together (it handles channels in one
-    # pass); the others are only cropped to the result's size.
-    chosen = [plane for plane, wanted in zip(planes, filtered, strict=True) if wanted]
-    results = iter(_apply_stages(np.stack(chosen, axis=-1), recipe) if chosen else ())
-    return [
-        next(results) if wanted else _cropped(plane, recipe)
-        for plane, wanted in zip(planes, filtered, strict=True)
-    ]
+def _render_channels(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -> np.ndarray:
+    # The common cases (every channel filtered) go to the engine as they are, with
+    # no copy; otherwise the untouched channels are copied and the others replaced.
+    if all(filtered):
+        return _apply_stages(pixels, recipe)
+    if pixels.ndim == 2 or not any(filtered):
+        return _cropped(pixels, recipe)
+    chosen = [index for index, wanted in enumerate(filtered) if wanted]
+    result = _cropped(pixels, recipe)
+    if chosen == list(range(chosen[0], chosen[-1] + 1)):
+        source = pixels[..., chosen[0] : chosen[-1] + 1]  # a view
+    else:
+        source = pixels[..., chosen]
+    result[..., chosen] = _apply_stages(source, recipe)
+    return result
 
 
-def _apply_stages(stack: np.ndarray, recipe: Recipe) -> list[np.ndarray]:
-    values = stack
+def _apply_stages(values: np.ndarray, recipe: Recipe) -> np.ndarray:
     for stage in recipe.active_stages:
         values = convolve(
             values,
@@ -309,48 +307,40 @@ def _apply_stages(stack: np.ndarray, recipe: Recipe) -> list[np.ndarray]:
             flip=recipe.flip,
             offset=stage.offset,
         )
-    return [values[..., c] for c in range(values.shape[2])]
+    return values
 
 
-def _render_weighted(
-    planes: list[np.ndarray],
-    filtered: list[bool],
-    alpha: np.ndarray,
-    recipe: Recipe,
-    filter_alpha: bool,
-) -> tuple[list[np.ndarray], np.ndarray]:
-    white = np.float32(white_level(alpha.dtype))
-    colours = [plane.astype(np.float32) for plane in planes]
-    alpha_values = alpha.astype(np.float32)
+def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -> np.ndarray:
+    white = np.float32(white_level(pixels.dtype))
+    chosen = [index for index, wanted in enumerate(filtered[:-1]) if wanted]
+    colour = pixels[..., :-1].astype(np.float32)
+    alpha_values = pixels[..., -1].astype(np.float32)
     for stage in recipe.active_stages:
         one_stage = Recipe((stage,), border=recipe.border, flip=recipe.flip)
         # Coverage 0…1, also when an alpha filtered by an earlier stage left that range.
         weight = np.clip(alpha_values / white, 0.0, 1.0)
-        chosen = [plane for plane, wanted in zip(colours, filtered, strict=True) if wanted]
-        premultiplied = np.stack([plane * weight for plane in chosen], axis=-1)
+        premultiplied = colour[..., chosen] * weight[..., None]
         sums = convolve(premultiplied, stage.weights, border=recipe.border, flip=recipe.flip)
         magnitudes = np.abs(stage.weights)
         coverage = convolve(weight, magnitudes, border=recipe.border, flip=recipe.flip)[..., None]
         scale = np.float32(magnitudes.sum() / stage.divisor)
         with np.errstate(divide="ignore", invalid="ignore"):
             averaged = np.where(coverage > 0, sums / coverage, np.float32(0.0))
-        averaged = averaged * scale + np.float32(stage.offset)
-        results = iter(np.moveaxis(averaged.astype(np.float32), -1, 0))
-        colours = [
-            next(results) if wanted else _cropped(plane, one_stage)
-            for plane, wanted in zip(colours, filtered, strict=True)
-        ]
-        if filter_alpha:
-            alpha_values = _apply_stages(alpha_values[..., None], one_stage)[0]
+        colour_after = _cropped(colour, one_stage)
+        colour_after[..., chosen] = averaged * scale + np.float32(stage.offset)
+        colour = colour_after
+        if filtered[-1]:
+            alpha_values = _apply_stages(alpha_values, one_stage)
         else:
             alpha_values = _cropped(alpha_values, one_stage)
-    return colours, alpha_values
+    return np.concatenate([colour, alpha_values[..., None]], axis=-1)
 
 
 def _cropped(plane: np.ndarray, recipe: Recipe) -> np.ndarray:
+    # Always a new float32 array: callers write into it.
     top, left = recipe.shrink
     if top == 0 and left == 0:
-        return plane.astype(np.float32, copy=False)
+        return plane.astype(np.float32)
     height, width = plane.shape[:2]
     for stage in recipe.active_stages:
         height -= stage.weights.shape[0] - 1
