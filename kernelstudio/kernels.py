@@ -18,17 +18,18 @@ from numpy.typing import ArrayLike
 from kernelstudio.atomic import describe_os_error, read_regular_file, write_atomically
 from kernelstudio.convolution import check_kernel
 
-MAX_KERNEL_SIDE = 63
+MAX_KERNEL_SIDE = 31
 """Largest kernel height or width accepted from text or files."""
 
 _FLOAT32_OVERFLOW = float(np.finfo(np.float32).max) * (1 + 2.0**-25)
 """Magnitudes from here on round to infinity in float32, the engine's precision."""
 
 MAX_KERNEL_FILE_BYTES = 1_000_000
-"""Largest kernel file read: a 63×63 kernel written out in full needs about 100 kB."""
+"""Largest kernel file read: a 31×31 kernel written out in full needs about 25 kB."""
 
 KERNEL_FILE_FORMAT = "kernelstudio-kernel"
-KERNEL_FILE_VERSION = 1
+KERNEL_FILE_VERSION = 2
+"""Version 2 added ``divisor`` and ``offset``; version 1 files still load."""
 
 _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _WEIGHT_PATTERN = re.compile(rf"\s*({_NUMBER})\s*(?:/\s*({_NUMBER})\s*)?", re.ASCII)
@@ -269,10 +270,16 @@ class Kernel:
         What people call it.
     weights : numpy.ndarray
         float64 weights with odd height and width.
+    divisor : float
+        What the weighted sum is divided by: finite and not zero.
+    offset : float
+        Added after dividing, in the image's value units (128 is mid-grey for 8-bit).
     """
 
     name: str
     weights: np.ndarray
+    divisor: float = 1.0
+    offset: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -369,8 +376,20 @@ class KernelFileError(ValueError):
 def kernel_to_json(kernel: Kernel) -> str:
     """Serialise `kernel` in the versioned kernel-file format.
 
-    The document is ``{"format": "kernelstudio-kernel", "version": 1,
-    "name": ..., "weights": [[...], ...]}``.
+    The document is ``{"format": "kernelstudio-kernel", "version": 2,
+    "name": ..., "weights": [[...], ...], "divisor": ..., "offset": ...}``.
+
+    Raises
+    ------
+    ValueError
+        If the weights, the divisor or the offset are unusable.
+
+    Examples
+    --------
+    >>> emboss = Kernel("emboss", np.array([[-1.0, 0.0, 1.0]]), offset=128)
+    >>> document = json.loads(kernel_to_json(emboss))
+    >>> document["version"], document["divisor"], document["offset"]
+    (2, 1.0, 128.0)
     """
     weights = validate_kernel(kernel.weights)
     document = {
@@ -378,6 +397,8 @@ def kernel_to_json(kernel: Kernel) -> str:
         "version": KERNEL_FILE_VERSION,
         "name": kernel.name,
         "weights": weights.tolist(),
+        "divisor": file_number(kernel.divisor, "'divisor'", nonzero=True),
+        "offset": file_number(kernel.offset, "'offset'"),
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -389,7 +410,10 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
     ----------
     text : str
         JSON as written by :func:`kernel_to_json`. ``format`` and ``version``
-        may be omitted; a newer version is refused.
+        may be omitted (the current version is meant); a newer version is
+        refused. ``divisor`` (default 1) and ``offset`` (default 0) are read
+        from version 2 on; version 1 had neither, so a version 1 file loads
+        as it always did, whatever other keys it holds.
     source : str
         What to call the text in error messages (usually the file name).
 
@@ -401,7 +425,18 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
     ------
     KernelFileError
         If the text is not JSON, not an object, of another format or a newer
-        version, or its name or weights are unusable.
+        version, or its name, weights, divisor or offset are unusable; the
+        message names the field and the value.
+
+    Examples
+    --------
+    >>> kernel_from_json('{"weights": [[1, 2, 1]], "divisor": 4}').divisor
+    4.0
+    >>> kernel_from_json('{"weights": [[1]], "divisor": 0}', source="'k.json'")
+    Traceback (most recent call last):
+    ...
+    kernelstudio.kernels.KernelFileError: 'k.json': 'divisor' is 0; it must be a finite
+    number other than 0
     """
     try:
         document = json.loads(text)
@@ -425,27 +460,83 @@ def kernel_from_json(text: str, *, source: str = "kernel file") -> Kernel:
         raise KernelFileError(f"{source} has a name that is not text")
     if "weights" not in document:
         raise KernelFileError(f"{source} has no 'weights'")
-    rows = document["weights"]
+    try:
+        weights = weights_from_rows(document["weights"], "'weights'")
+        if version < 2:
+            return Kernel(name, weights)
+        divisor = file_number(document.get("divisor", 1.0), "'divisor'", nonzero=True)
+        offset = file_number(document.get("offset", 0.0), "'offset'")
+    except ValueError as error:
+        raise KernelFileError(f"{source}: {error}") from None
+    return Kernel(name, weights, divisor, offset)
+
+
+def weights_from_rows(rows: object, field: str = "'weights'") -> np.ndarray:
+    """Check weights read from a file, a JSON list of rows of numbers, and return them.
+
+    Parameters
+    ----------
+    rows : object
+        What the file holds for the weights.
+    field : str
+        What to call them in messages, such as ``'weights'`` or ``stages[2].weights``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 weights, as :func:`validate_kernel` returns them.
+
+    Raises
+    ------
+    ValueError
+        Naming `field`, the row and column of a bad weight, and its value.
+
+    Examples
+    --------
+    >>> weights_from_rows([[1, "x", 1]], "stages[1].weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: stages[1].weights: the weight at row 1, column 2 is 'x', not a finite number
+    """
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise KernelFileError(f"{source}: 'weights' must be a list of rows of numbers")
+        raise ValueError(f"{field} must be a list of rows of numbers")
     for row_number, row in enumerate(rows, start=1):
         for column_number, value in enumerate(row, start=1):
             if isinstance(value, list | dict):
-                raise KernelFileError(
-                    f"{source}: 'weights' must be 2-D, rows of numbers; row {row_number} "
+                raise ValueError(
+                    f"{field} must be 2-D, rows of numbers; row {row_number} "
                     f"holds a {'list' if isinstance(value, list) else 'object'} at "
                     f"column {column_number}"
                 )
             if not _is_number(value):
-                raise KernelFileError(
-                    f"{source}: the weight at row {row_number}, column {column_number} "
+                raise ValueError(
+                    f"{field}: the weight at row {row_number}, column {column_number} "
                     f"is {_brief(value)}, not a finite number"
                 )
     try:
-        weights = validate_kernel(rows)
+        return validate_kernel(rows)
     except ValueError as error:
-        raise KernelFileError(f"{source}: {error}") from None
-    return Kernel(name, weights)
+        raise ValueError(f"{field}: {error}") from None
+
+
+def file_number(value: object, field: str, *, nonzero: bool = False) -> float:
+    """Return `value`, read from a file, as a finite float, or raise naming `field` and `value`.
+
+    Examples
+    --------
+    >>> file_number(128, "'offset'")
+    128.0
+    >>> file_number(0, "stages[2].divisor", nonzero=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: stages[2].divisor is 0; it must be a finite number other than 0
+    """
+    if isinstance(value, np.floating | np.integer):
+        value = value.item()
+    if not _is_number(value) or (nonzero and value == 0):
+        other = " other than 0" if nonzero else ""
+        raise ValueError(f"{field} is {_brief(value)}; it must be a finite number{other}")
+    return float(value)
 
 
 def _brief(value: object, limit: int = 40) -> str:

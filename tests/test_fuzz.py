@@ -333,9 +333,11 @@ KERNEL_DOCUMENTS = st.fixed_dictionaries(
     {},
     optional={
         "format": st.just(KERNEL_FILE_FORMAT) | JSON_VALUES,
-        "version": st.sampled_from([KERNEL_FILE_VERSION, 0, 2, 1.0, True]) | JSON_VALUES,
+        "version": st.sampled_from([1, KERNEL_FILE_VERSION, 0, 3, 1.0, True]) | JSON_VALUES,
         "name": st.text(max_size=20) | JSON_VALUES,
         "weights": weight_rows() | JSON_VALUES,
+        "divisor": WEIGHT_VALUES | JSON_VALUES,
+        "offset": WEIGHT_VALUES | JSON_VALUES,
         "comment": JSON_VALUES,
     },
 )
@@ -356,9 +358,13 @@ def valid_documents(draw):
     if draw(st.booleans()):
         document["format"] = KERNEL_FILE_FORMAT
     if draw(st.booleans()):
-        document["version"] = KERNEL_FILE_VERSION
+        document["version"] = draw(st.sampled_from([1, KERNEL_FILE_VERSION]))
     if draw(st.booleans()):
         document["name"] = draw(st.text(max_size=20))
+    if draw(st.booleans()):
+        document["divisor"] = draw(FINITE_NUMBERS.filter(bool))
+    if draw(st.booleans()):
+        document["offset"] = draw(FINITE_NUMBERS)
     if draw(st.booleans()):
         document["comment"] = draw(JSON_VALUES)
     return document
@@ -396,7 +402,12 @@ def expected_kernel(document):
     weights = np.array([[float(value) for value in row] for row in rows])
     if not finite_in_float32(np.abs(weights).sum()):
         return None
-    return Kernel(name, weights)
+    if version == 1:  # version 1 had no divisor and offset: those keys mean nothing there
+        return Kernel(name, weights)
+    divisor, offset = document.get("divisor", 1), document.get("offset", 0)
+    if not (_is_weight(divisor) and divisor != 0 and _is_weight(offset)):
+        return None
+    return Kernel(name, weights, float(divisor), float(offset))
 
 
 def _load_document_text(text):
@@ -432,7 +443,11 @@ def test_any_json_document_is_its_kernel_or_a_kernel_file_error(document):
         assert kernel is None
     else:
         assert kernel is not None
-        assert kernel.name == expected.name
+        assert (kernel.name, kernel.divisor, kernel.offset) == (
+            expected.name,
+            expected.divisor,
+            expected.offset,
+        )
         np.testing.assert_array_equal(kernel.weights, expected.weights)
 
 

@@ -335,15 +335,76 @@ def test_normalised_kernels_sum_to_one_or_are_unchanged(values):
 
 
 def test_kernel_file_round_trip(tmp_path):
-    original = Kernel("My blur – ñ", np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16)
+    original = Kernel("My blur – ñ", np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]), 16.0, -0.5)
     path = tmp_path / "blur.json"
     write_kernel_file(path, original)
     loaded = read_kernel_file(path)
-    assert loaded.name == original.name
+    assert (loaded.name, loaded.divisor, loaded.offset) == ("My blur – ñ", 16.0, -0.5)
     np.testing.assert_array_equal(loaded.weights, original.weights)
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["format"] == "kernelstudio-kernel"
-    assert document["version"] == 1
+    assert document["version"] == 2
+    assert (document["divisor"], document["offset"]) == (16.0, -0.5)
+
+
+def test_the_limit_is_31_by_31():
+    assert MAX_KERNEL_SIDE == 31
+    assert validate_kernel(np.ones((31, 31))).shape == (31, 31)
+    assert validate_kernel(np.ones((1, 31))).shape == (1, 31)
+    with pytest.raises(ValueError, match="33×33 is larger than the limit of 31×31"):
+        validate_kernel(np.ones((33, 33)))
+
+
+def test_version_1_files_load_as_they_always_did():
+    text = json.dumps(
+        {
+            "format": "kernelstudio-kernel",
+            "version": 1,
+            "name": "old",
+            "weights": [[1, 2, 1]],
+            "divisor": 0,  # not part of version 1: ignored, like any other extra key
+            "offset": "mid-grey",
+            "comment": "saved by Kernel Studio 0.1",
+        }
+    )
+    kernel = kernel_from_json(text)
+    assert (kernel.name, kernel.divisor, kernel.offset) == ("old", 1.0, 0.0)
+    np.testing.assert_array_equal(kernel.weights, [[1, 2, 1]])
+
+
+def test_version_2_reads_divisor_and_offset_with_their_defaults():
+    kernel = kernel_from_json('{"version": 2, "weights": [[-1, 0, 1]], "offset": 128}')
+    assert (kernel.divisor, kernel.offset) == (1.0, 128.0)
+    kernel = kernel_from_json('{"weights": [[1, 2, 1]], "divisor": 4}')  # no version: the newest
+    assert (kernel.divisor, kernel.offset) == (4.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ('"divisor": 0', "'k.json': 'divisor' is 0; it must be a finite number other than 0"),
+        ('"divisor": -0.0', "'divisor' is -0.0; it must be a finite number other than 0"),
+        ('"divisor": NaN', "'divisor' is nan; it must be a finite number other than 0"),
+        ('"divisor": "4"', "'divisor' is '4'; it must be a finite number other than 0"),
+        ('"divisor": true', "'divisor' is True; it must be a finite number other than 0"),
+        ('"offset": Infinity', "'offset' is inf; it must be a finite number"),
+        ('"offset": null', "'offset' is None; it must be a finite number"),
+        ('"offset": 1' + "0" * 400, "'offset' is 1000"),
+    ],
+)
+def test_bad_divisor_or_offset_names_the_field_and_the_value(fields, message):
+    with pytest.raises(KernelFileError) as refused:
+        kernel_from_json(f'{{"version": 2, "weights": [[1]], {fields}}}', source="'k.json'")
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("divisor", "offset"), [(0.0, 0.0), (float("nan"), 0.0), (1.0, float("inf"))]
+)
+def test_writing_a_bad_divisor_or_offset_is_refused(tmp_path, divisor, offset):
+    with pytest.raises(KernelFileError, match="it must be a finite number"):
+        write_kernel_file(tmp_path / "k.json", Kernel("k", np.ones((1, 1)), divisor, offset))
+    assert not list(tmp_path.iterdir())
 
 
 @settings(max_examples=50)
@@ -352,11 +413,13 @@ def test_kernel_file_round_trip(tmp_path):
     height=st.sampled_from([1, 3, 5]),
     width=st.sampled_from([1, 3, 7]),
     values=st.lists(st.floats(-1e36, 1e36), min_size=35, max_size=35),
+    divisor=st.floats(allow_nan=False, allow_infinity=False).filter(bool),
+    offset=st.floats(allow_nan=False, allow_infinity=False),
 )
-def test_kernel_json_round_trip_is_exact(name, height, width, values):
+def test_kernel_json_round_trip_is_exact(name, height, width, values, divisor, offset):
     weights = np.array(values[: height * width]).reshape(height, width)
-    loaded = kernel_from_json(kernel_to_json(Kernel(name, weights)))
-    assert loaded.name == name
+    loaded = kernel_from_json(kernel_to_json(Kernel(name, weights, divisor, offset)))
+    assert (loaded.name, loaded.divisor, loaded.offset) == (name, divisor, offset)
     np.testing.assert_array_equal(loaded.weights, weights)
 
 
