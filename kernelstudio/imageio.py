@@ -21,6 +21,7 @@ import re
 import stat
 import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
 
@@ -28,6 +29,7 @@ import cv2
 import numpy as np
 from PIL import (
     BmpImagePlugin,
+    ExifTags,
     GifImagePlugin,
     Image,
     ImageFile,
@@ -48,6 +50,7 @@ __all__ = [
     "ImageLoadError",
     "ImageMemoryError",
     "ImageSaveError",
+    "encode_image",
     "image_size",
     "load_image",
     "save_image",
@@ -129,6 +132,7 @@ _WRITERS: dict[str, tuple[str, tuple[type[np.generic], ...]]] = {
     ".bmp": ("BMP", (np.uint8,)),
     ".webp": ("WebP", (np.uint8,)),
 }
+_ALPHA_WRITERS = ("PNG", "TIFF", "WebP")
 _QUALITY_FLAGS = {"JPEG": cv2.IMWRITE_JPEG_QUALITY, "WebP": cv2.IMWRITE_WEBP_QUALITY}
 
 
@@ -150,10 +154,12 @@ class _Header(NamedTuple):
     height: int
     grey: bool
     sample_bytes: int = 1  # of the decoded array, to say how much memory it takes
+    alpha: bool = False  # the file stores transparency (an alpha channel or a tRNS chunk)
+    grey_transparent: int | None = None  # the grey PNG value its tRNS chunk makes transparent
 
 
 def load_image(
-    path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS
+    path: str | os.PathLike[str], *, alpha: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:
     """Read an image file into a new RGB or greyscale array.
 
@@ -228,7 +234,7 @@ def load_image(
             data = stream.read()
     with _memory_guard(header, name):
         _check_complete(header.kind, data, name)
-        return _decode(data, header, name)
+        return _decode(data, header, name, alpha)
 
 
 def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
@@ -260,38 +266,55 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     return header.width, header.height
 
 
-def save_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int = 95) -> None:
+def save_image(
+    path: str | os.PathLike[str],
+    image: np.ndarray,
+    *,
+    quality: int = 95,
+    overwrite: bool = True,
+) -> None:
     """Write `image` to `path` in the format named by the path's extension.
 
-    The file is encoded in memory, written to a hidden temporary file in the
-    same folder, flushed to disk and then renamed over `path`; if anything
-    fails, the temporary file is removed and an existing `path` is untouched.
+    The file is encoded in memory (see `encode_image`), written to a hidden
+    temporary file in the same folder, flushed to disk and then renamed over
+    `path`; if anything fails, the temporary file is removed and an existing
+    `path` is untouched.
 
     Parameters
     ----------
     path : str or os.PathLike
         Destination; its extension (any case) is one of `WRITE_EXTENSIONS`.
     image : numpy.ndarray
-        ``H×W`` (grey) or ``H×W×3`` (R, G, B) pixels. ``uint8`` suits every
-        format, ``uint16`` also PNG and TIFF, ``float32`` TIFF only (stored as
-        floating-point TIFF, so values read back exactly).
+        ``H×W`` (grey), ``H×W×2`` (grey, alpha), ``H×W×3`` (R, G, B) or
+        ``H×W×4`` (R, G, B, alpha) pixels. ``uint8`` suits every format,
+        ``uint16`` also PNG and TIFF, ``float32`` TIFF only (stored as
+        floating-point TIFF, so values read back exactly). Only PNG, TIFF and
+        WebP keep alpha.
     quality : int, optional
         JPEG and WebP quality from 1 (smallest file) to 100 (best); ignored by
         the lossless formats.
+    overwrite : bool, optional
+        True (the default) replaces an existing file. False never replaces
+        one, not even a file that appears while this one is written.
 
     Raises
     ------
     ImageSaveError
         If the extension is not supported, the array's shape or dtype does not
-        suit the format, encoding fails, or the file cannot be written (missing
-        folder, permission denied, disk full, ...).
+        suit the format (alpha for JPEG or BMP), encoding fails, the file
+        exists and `overwrite` is False, or the file cannot be written
+        (missing folder, permission denied, disk full, ...). Nothing is
+        written then.
     ValueError
         If `quality` is not an integer from 1 to 100.
 
     Notes
     -----
     WebP has no greyscale mode: a grey image is stored as three equal channels
-    and loads back as ``H×W×3``.
+    and loads back as ``H×W×3``, grey with alpha as ``H×W×4``. WebP is lossy
+    at every `quality`, alpha included in principle, though libwebp codes alpha
+    losslessly by default; the colour of fully transparent pixels may change.
+    PNG and TIFF keep every value, alpha included, exactly.
 
     Examples
     --------
@@ -303,20 +326,62 @@ def save_image(path: str | os.PathLike[str], image: np.ndarray, *, quality: int 
     >>> save_image(path, red)
     >>> load_image(path)[0, 0]
     array([255,   0,   0], dtype=uint8)
+    >>> half_seen = np.dstack([red, np.full((2, 3), 128, np.uint8)])
+    >>> save_image(path, half_seen)
+    >>> load_image(path, alpha=True)[0, 0]
+    array([255,   0,   0, 128], dtype=uint8)
     >>> folder.cleanup()
     """
-    if not _is_integer(quality) or not 1 <= quality <= 100:
-        raise ValueError(f"quality must be an integer from 1 to 100, got {quality!r}")
+    _check_quality(quality)
     path, name = _path_and_name(path)
     extension = os.path.splitext(path)[1].lower()
-    if extension not in _WRITERS:
-        supported = ", ".join(WRITE_EXTENSIONS)
-        what = f"the extension '{extension}'" if extension else "a file name without extension"
-        raise _save_error(name, f"{what} names no supported format; use one of {supported}")
-    kind, dtypes = _WRITERS[extension]
-    _check_savable(image, kind, dtypes, name)
-    encoded = _encode(image, extension, kind, quality, name)
-    _write_atomically(path, encoded, name)
+    subject = f"save '{name}'"
+    encoded = _encode_checked(image, extension, quality, subject)
+    _write_atomically(path, encoded, name, overwrite)
+
+
+def encode_image(image: np.ndarray, extension: str, *, quality: int = 95) -> bytes:
+    """Return the bytes of the file `save_image` would write for `image`.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Pixels as `save_image` takes them.
+    extension : str
+        One of `WRITE_EXTENSIONS` (any case), naming the format; the leading
+        dot may be left out.
+    quality : int, optional
+        JPEG and WebP quality from 1 to 100.
+
+    Returns
+    -------
+    bytes
+        The complete file.
+
+    Raises
+    ------
+    ImageSaveError
+        If the extension is not supported, the array does not suit the format,
+        or encoding fails.
+    ValueError
+        If `quality` is not an integer from 1 to 100.
+
+    Examples
+    --------
+    >>> encode_image(np.zeros((2, 2), np.uint8), "png")[1:4]
+    b'PNG'
+    """
+    _check_quality(quality)
+    extension = extension.lower()
+    if extension and not extension.startswith("."):
+        extension = "." + extension
+    subject = f"encode a '{extension}' image" if extension else "encode an image"
+    return _encode_checked(image, extension, quality, subject)
+
+
+def _check_quality(quality: object) -> None:
+    if not _is_integer(quality) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be an integer from 1 to 100, got {quality!r}")
 
 
 def _is_integer(value: object) -> bool:
@@ -449,29 +514,49 @@ def _pillow_header(kind: str, stream: BinaryIO, head: bytes) -> _Header:
         # Pillow calls 16-bit grey+alpha "RGBA" and 16-bit RGB "RGB", so the
         # IHDR chunk it has just checked (first, by the standard) says instead.
         bit_depth, colour_type = head[24], head[25]
-        return _Header(kind, width, height, colour_type in (0, 4), 2 if bit_depth == 16 else 1)
+        transparency = opened.info.get("transparency")
+        grey_transparent = None
+        if colour_type == 0 and isinstance(transparency, int):
+            # OpenCV scales 1-, 2- and 4-bit grey to 0..255; tRNS gives the stored value.
+            scale = 255 // (2**bit_depth - 1) if bit_depth < 8 else 1
+            grey_transparent = transparency * scale
+        return _Header(
+            kind,
+            width,
+            height,
+            colour_type in (0, 4),
+            2 if bit_depth == 16 else 1,
+            alpha=colour_type in (4, 6) or transparency is not None,
+            grey_transparent=grey_transparent,
+        )
     grey = Image.getmodebase(opened.mode) == "L"
-    return _Header(kind, width, height, grey, _MODE_SAMPLE_BYTES.get(opened.mode, 1))
+    sample_bytes = _MODE_SAMPLE_BYTES.get(opened.mode, 1)
+    alpha = kind == "JPEG 2000" and opened.mode in ("RGBA", "LA")
+    return _Header(kind, width, height, grey, sample_bytes, alpha=alpha)
 
 
 def _webp_header(head: bytes) -> _Header:
     """Read the canvas size from the first chunk (VP8, VP8L or VP8X)."""
     chunk = head[12:16]
+    alpha = False
     if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
         width, height = (value & 0x3FFF for value in struct.unpack("<HH", head[26:30]))
     elif chunk == b"VP8L" and head[20] == 0x2F:
         bits = int.from_bytes(head[21:25], "little")
         width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        alpha = bool(bits >> 28 & 1)  # the alpha_is_used hint
     elif chunk == b"VP8X":
         width = int.from_bytes(head[24:27], "little") + 1
         height = int.from_bytes(head[27:30], "little") + 1
+        alpha = bool(head[20] & 0x10)  # the alpha flag
     else:
         raise ValueError(f"unknown first chunk {chunk!r}")
-    return _Header("WebP", width, height, grey=False)
+    return _Header("WebP", width, height, grey=False, alpha=alpha)
 
 
 _TIFF_VALUE_FORMATS = {3: "H", 4: "I", 16: "Q"}  # SHORT, LONG, LONG8
-_TIFF_TAGS = (256, 257, 258, 262)  # width, height, bits per sample, colour model
+# Width, height, bits per sample, colour model, samples per pixel, extra samples.
+_TIFF_TAGS = (256, 257, 258, 262, 277, 338)
 
 
 def _tiff_header(stream: BinaryIO, head: bytes) -> _Header:
@@ -507,7 +592,11 @@ def _tiff_header(stream: BinaryIO, head: bytes) -> _Header:
         raise ValueError("the first image directory gives no width and height")
     photometric = values.get(262, 1)  # 0 and 1: greyscale, with or without extra samples
     sample_bytes = max(1, values.get(258, 8) // 8)
-    return _Header("TIFF", values[256], values[257], photometric in (0, 1), sample_bytes)
+    grey = photometric in (0, 1)
+    colour_samples = 1 if grey else 3 if photometric == 2 else None
+    samples = values.get(277, 1)
+    alpha = 338 in values or (colour_samples is not None and samples > colour_samples)
+    return _Header("TIFF", values[256], values[257], grey, sample_bytes, alpha=alpha)
 
 
 def _check_complete(kind: str, data: bytes, name: str) -> None:
@@ -585,23 +674,194 @@ class _QuietOpenCV:
 _quiet_opencv = _QuietOpenCV()
 
 
-def _decode(data: bytes, header: _Header, name: str) -> np.ndarray:
-    # Not IMREAD_UNCHANGED: it would keep alpha and skip the EXIF orientation.
-    flags = cv2.IMREAD_ANYDEPTH if header.grey else cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+def _decode(data: bytes, header: _Header, name: str, alpha: bool) -> np.ndarray:
+    pixels = _decode_keeping_alpha(data, header) if alpha and header.alpha else None
+    if pixels is None:
+        pixels = _decode_flattened(data, header)
+    if pixels is None:
+        raise _undecodable(header.kind, data, name)
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
+        pixels = pixels.astype(np.float32)
+    return np.require(pixels, requirements=("C", "W"))
+
+
+def _imdecode(data: bytes, flags: int) -> np.ndarray | None:
     with _quiet_opencv:
         try:
             pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
         except cv2.error as error:
             if _out_of_memory(error):
                 raise MemoryError(str(error)) from error
-            pixels = None
-    if pixels is None or pixels.size == 0:
-        raise _undecodable(header.kind, data, name)
-    if pixels.ndim == 3:
+            return None
+    return None if pixels is None or pixels.size == 0 else pixels
+
+
+def _decode_flattened(data: bytes, header: _Header) -> np.ndarray | None:
+    """Decode to RGB or grey, dropping alpha; None if OpenCV cannot."""
+    # Not IMREAD_UNCHANGED: it would keep alpha and skip the EXIF orientation.
+    flags = cv2.IMREAD_ANYDEPTH if header.grey else cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR
+    pixels = _imdecode(data, flags)
+    if pixels is None and header.kind == "TIFF" and header.alpha:
+        # OpenCV's colour path refuses floating-point RGBA TIFF; take its colour samples.
+        unchanged = _imdecode(data, cv2.IMREAD_UNCHANGED)
+        if unchanged is not None and unchanged.ndim == 3 and unchanged.shape[2] == 4:
+            pixels = np.ascontiguousarray(unchanged[..., :3])
+    if pixels is not None and pixels.ndim == 3:
         cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
-    if pixels.dtype not in (np.uint8, np.uint16, np.float32):
-        pixels = pixels.astype(np.float32)
-    return np.require(pixels, requirements=("C", "W"))
+    return pixels
+
+
+def _decode_keeping_alpha(data: bytes, header: _Header) -> np.ndarray | None:
+    """Decode to RGBA or grey + alpha, upright; None where no alpha comes out."""
+    if header.kind == "TIFF":
+        # OpenCV premultiplies 8-bit unassociated alpha and drops grey's alpha.
+        pixels = _tiff_with_alpha(data)
+        if pixels is None and header.sample_bytes == 1:
+            pixels = _pillow_tiff_with_alpha(data)
+        if pixels is not None:
+            return pixels
+    if header.kind in ("PNG", "WebP"):
+        # IMREAD_UNCHANGED skips the EXIF orientation there, so it is applied below.
+        pixels, exif = _imdecode_with_exif(data)
+        if pixels is not None:
+            pixels = _oriented(pixels, _exif_orientation(exif))
+    else:
+        pixels = _imdecode(data, cv2.IMREAD_UNCHANGED)
+    if pixels is None:
+        return None
+    if pixels.ndim == 2:
+        if header.grey_transparent is None:
+            return None
+        opaque = np.iinfo(pixels.dtype).max
+        coverage = np.where(pixels == header.grey_transparent, 0, opaque).astype(pixels.dtype)
+        return np.dstack([pixels, coverage])
+    channels = pixels.shape[2]
+    if channels == 2:
+        return pixels
+    if channels != 4:
+        return None
+    if header.grey:
+        return pixels[..., [0, 3]]  # OpenCV widens grey + alpha to four channels
+    return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
+
+
+def _imdecode_with_exif(data: bytes) -> tuple[np.ndarray | None, bytes]:
+    with _quiet_opencv:
+        try:
+            pixels, kinds, blobs = cv2.imdecodeWithMetadata(
+                np.frombuffer(data, dtype=np.uint8), flags=cv2.IMREAD_UNCHANGED
+            )
+        except cv2.error as error:
+            if _out_of_memory(error):
+                raise MemoryError(str(error)) from error
+            return None, b""
+    if pixels is None or pixels.size == 0:
+        return None, b""
+    exif = [
+        np.asarray(blob).tobytes()
+        for kind, blob in zip(np.ravel(kinds), blobs, strict=False)
+        if kind == cv2.IMAGE_METADATA_EXIF
+    ]
+    return pixels, exif[0] if exif else b""
+
+
+def _exif_orientation(exif: bytes) -> int:
+    if not exif:
+        return 1
+    try:
+        tags = Image.Exif()
+        tags.load(exif)
+        return int(tags.get(ExifTags.Base.Orientation, 1))
+    # A damaged EXIF block leaves the image as stored, as OpenCV's own reader does.
+    except Exception:
+        return 1
+
+
+# The EXIF orientations as NumPy views, matching Pillow's `ImageOps.exif_transpose`.
+_ORIENTATIONS = {
+    2: lambda pixels: pixels[:, ::-1],
+    3: lambda pixels: pixels[::-1, ::-1],
+    4: lambda pixels: pixels[::-1],
+    5: lambda pixels: pixels.swapaxes(0, 1),
+    6: lambda pixels: np.rot90(pixels, -1),
+    7: lambda pixels: pixels.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda pixels: np.rot90(pixels, 1),
+}
+
+
+def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    turn = _ORIENTATIONS.get(orientation)
+    return pixels if turn is None else np.ascontiguousarray(turn(pixels))
+
+
+_TIFF_TYPES = {1: "B", 3: "H", 4: "I", 16: "Q"}  # BYTE, SHORT, LONG, LONG8
+_TIFF_DTYPES = {(8, 1): "u1", (16, 1): "u2", (32, 3): "f4"}  # by bits and sample format
+_TIFF_DEFLATE = (8, 32946)
+
+
+def _tiff_fields(data: bytes) -> dict[int, tuple[int, ...]]:
+    """Return the integer fields of the first image file directory, by tag."""
+    endian = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\x00", b"\x00+")
+    offset_format, count_format, entry_size = ("Q", "Q", 20) if big else ("I", "H", 12)
+    first = struct.unpack_from(endian + offset_format, data, 8 if big else 4)[0]
+    count = struct.unpack_from(endian + count_format, data, first)[0]
+    start = first + struct.calcsize(count_format)
+    fields = {}
+    for entry in range(start, start + count * entry_size, entry_size):
+        tag, kind, value_count = struct.unpack_from(endian + "HH" + offset_format, data, entry)
+        if kind not in _TIFF_TYPES:
+            continue
+        value_format = f"{endian}{value_count}{_TIFF_TYPES[kind]}"
+        where = entry + entry_size - struct.calcsize(offset_format)
+        if struct.calcsize(value_format) > struct.calcsize(offset_format):
+            where = struct.unpack_from(endian + offset_format, data, where)[0]
+        fields[tag] = struct.unpack_from(value_format, data, where)
+    return fields
+
+
+def _tiff_with_alpha(data: bytes) -> np.ndarray | None:
+    """Read an RGBA or grey + alpha TIFF in strips, raw or Deflate; None for other variants."""
+    try:
+        fields = _tiff_fields(data)
+        layout = (fields.get(262, (1,))[0], fields.get(277, (1,))[0])
+        compression = fields.get(259, (1,))[0]
+        plain = fields.get(284, (1,)) == (1,) and fields.get(317, (1,)) == (1,)
+        if layout not in ((1, 2), (2, 4)) or compression not in (1, *_TIFF_DEFLATE) or not plain:
+            return None
+        depths = {(bits, form) for bits in fields[258] for form in fields.get(339, (1,))}
+        if len(depths) != 1 or next(iter(depths)) not in _TIFF_DTYPES:
+            return None
+        byte_order = "<" if data[:2] == b"II" else ">"
+        dtype = np.dtype(_TIFF_DTYPES[next(iter(depths))]).newbyteorder(byte_order)
+        strips = (
+            data[start : start + length]
+            for start, length in zip(fields[273], fields[279], strict=True)
+        )
+        stored = b"".join(
+            zlib.decompress(strip) if compression != 1 else strip for strip in strips
+        )
+        width, height, samples = fields[256][0], fields[257][0], layout[1]
+        pixels = np.frombuffer(stored, dtype=dtype, count=width * height * samples)
+    except (KeyError, ValueError, struct.error, zlib.error):
+        return None
+    pixels = pixels.reshape(height, width, samples).astype(dtype.newbyteorder("="))
+    return _oriented(pixels, fields.get(274, (1,))[0])
+
+
+def _pillow_tiff_with_alpha(data: bytes) -> np.ndarray | None:
+    """Read an 8-bit RGBA or grey + alpha TIFF in any compression Pillow knows, upright."""
+    try:
+        with TiffImagePlugin.TiffImageFile(io.BytesIO(data)) as opened:
+            if opened.mode not in ("RGBA", "LA"):
+                return None
+            # Not ImageOps.exif_transpose: with TIFF it skipped orientations 5 to 8 (Pillow 13.0).
+            return _oriented(np.array(opened), int(opened.tag_v2.get(274, 1)))
+    except MemoryError:
+        raise
+    # Pillow raises many types for variants it cannot read; OpenCV then tries.
+    except Exception:
+        return None
 
 
 def _out_of_memory(error: cv2.error) -> bool:
@@ -626,42 +886,135 @@ def _undecodable(kind: str, data: bytes, name: str) -> ImageLoadError:
     return _damaged(name)
 
 
-def _check_savable(
-    image: object, kind: str, dtypes: tuple[type[np.generic], ...], name: str
-) -> None:
+def _encode_checked(image: object, extension: str, quality: int, subject: str) -> bytes:
+    def failure(reason: str) -> ImageSaveError:
+        return ImageSaveError(f"Cannot {subject}: {reason}.")
+
+    if extension not in _WRITERS:
+        supported = ", ".join(WRITE_EXTENSIONS)
+        what = f"the extension '{extension}'" if extension else "a file name without extension"
+        raise failure(f"{what} names no supported format; use one of {supported}")
+    kind, dtypes = _WRITERS[extension]
     if not isinstance(image, np.ndarray):
-        raise _save_error(name, f"expected a NumPy array, got {type(image).__name__}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
-        raise _save_error(
-            name, f"expected an H×W (grey) or H×W×3 (RGB) array, got shape {image.shape}"
+        raise failure(f"expected a NumPy array, got {type(image).__name__}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (2, 3, 4))):
+        raise failure(
+            "expected an H×W (grey), H×W×2 (grey, alpha), H×W×3 (RGB) or H×W×4 (RGBA) "
+            f"array, got shape {image.shape}"
         )
     if image.size == 0:
-        raise _save_error(name, f"the image is empty (shape {image.shape})")
+        raise failure(f"the image is empty (shape {image.shape})")
+    has_alpha = image.ndim == 3 and image.shape[2] in (2, 4)
+    if has_alpha and kind not in _ALPHA_WRITERS:
+        raise failure(f"{kind} files cannot keep transparency; save as .png, .tif or .webp")
     if image.dtype not in dtypes:
         allowed = ", ".join(np.dtype(dtype).name for dtype in dtypes)
-        raise _save_error(
-            name, f"{kind} files cannot hold {image.dtype} pixels (they hold {allowed})"
-        )
+        raise failure(f"{kind} files cannot hold {image.dtype} pixels (they hold {allowed})")
+    encoded = _encode(np.ascontiguousarray(image), extension, kind, quality)
+    if encoded is None:
+        height, width = image.shape[:2]
+        raise failure(f"OpenCV could not encode the {width} × {height} image as {kind}")
+    return encoded
 
 
-def _encode(image: np.ndarray, extension: str, kind: str, quality: int, name: str) -> bytes:
-    pixels = np.ascontiguousarray(image)
-    if pixels.ndim == 3:
+def _encode(pixels: np.ndarray, extension: str, kind: str, quality: int) -> bytes | None:
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    if channels == 2 or (channels == 4 and kind == "TIFF"):
+        # OpenCV writes no two-channel image, and its RGBA TIFF does not mark the
+        # fourth sample as alpha, so other programs would not see transparency.
+        if kind == "PNG":
+            return _grey_alpha_png(pixels)
+        if kind == "TIFF":
+            return _tiff_with_alpha_bytes(pixels)
+        pixels = pixels[..., [0, 0, 0, 1]]  # WebP has no grey: R = G = B
+        channels = 4
+    if channels == 3:
         pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    elif channels == 4:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA)
     params = [_QUALITY_FLAGS[kind], int(quality)] if kind in _QUALITY_FLAGS else []
     with _quiet_opencv:
         try:
             encoded_ok, encoded = cv2.imencode(extension, pixels, params)
         except cv2.error:
             encoded_ok = False
-    if not encoded_ok:
-        height, width = image.shape[:2]
-        raise _save_error(name, f"OpenCV could not encode the {width} × {height} image as {kind}")
-    return encoded.tobytes()
+    return encoded.tobytes() if encoded_ok else None
 
 
-def _write_atomically(path: str, payload: bytes, name: str) -> None:
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    checksum = zlib.crc32(kind + payload)
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", checksum)
+
+
+def _grey_alpha_png(pixels: np.ndarray) -> bytes:
+    """Encode grey + alpha as PNG colour type 4, each row with the Sub filter."""
+    height, width = pixels.shape[:2]
+    depth = pixels.dtype.itemsize * 8
+    pixel_bytes = 2 * pixels.dtype.itemsize
+    rows = pixels.astype(pixels.dtype.newbyteorder(">")).view(np.uint8).reshape(height, -1)
+    filtered = rows.copy()
+    filtered[:, pixel_bytes:] -= rows[:, :-pixel_bytes]  # modulo 256, as the filter wants
+    stream = np.hstack([np.ones((height, 1), np.uint8), filtered])  # 1: the Sub filter
+    header = struct.pack(">IIBBBBB", width, height, depth, 4, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(stream.tobytes(), 6))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+_TIFF_SAMPLE_FORMATS = {"u": 1, "f": 3}  # unsigned integer, floating point
+
+
+def _tiff_with_alpha_bytes(pixels: np.ndarray) -> bytes | None:
+    """Encode RGBA or grey + alpha as a Deflate TIFF whose last sample is unassociated alpha."""
+    height, width, samples = pixels.shape
+    strip = zlib.compress(pixels.astype(pixels.dtype.newbyteorder("<")).tobytes(), 6)
+    bits = pixels.dtype.itemsize * 8
+    form = _TIFF_SAMPLE_FORMATS[pixels.dtype.kind]
+    fields = [  # tag, type (3 SHORT, 4 LONG), values; sorted by tag as TIFF requires
+        (256, 4, (width,)),
+        (257, 4, (height,)),
+        (258, 3, (bits,) * samples),
+        (259, 3, (8,)),  # Deflate
+        (262, 3, (1 if samples == 2 else 2,)),  # grey (black is zero) or RGB
+        (273, 4, (8,)),  # the strip follows the 8-byte file header
+        (277, 3, (samples,)),
+        (278, 4, (height,)),
+        (279, 4, (len(strip),)),
+        (284, 3, (1,)),  # samples interleaved
+        (338, 3, (2,)),  # the extra sample is unassociated alpha
+        (339, 3, (form,) * samples),
+    ]
+    directory_at = 8 + len(strip) + len(strip) % 2  # word-aligned
+    overflow_at = directory_at + 2 + 12 * len(fields) + 4
+    if overflow_at + 64 >= 2**32:
+        return None  # classic TIFF addresses 4 GB
+    entries, overflow = [], b""
+    for tag, kind, values in fields:
+        packed = struct.pack(f"<{len(values)}{'H' if kind == 3 else 'I'}", *values)
+        if len(packed) <= 4:
+            entries.append(struct.pack("<HHI", tag, kind, len(values)) + packed.ljust(4, b"\0"))
+        else:
+            offset = overflow_at + len(overflow)
+            entries.append(struct.pack("<HHII", tag, kind, len(values), offset))
+            overflow += packed
+    return b"".join(
+        [
+            b"II*\x00" + struct.pack("<I", directory_at),
+            strip,
+            b"\0" * (len(strip) % 2),
+            struct.pack("<H", len(fields)),
+            *entries,
+            struct.pack("<I", 0),  # no further image
+            overflow,
+        ]
+    )
+
+
+def _write_atomically(path: str, payload: bytes, name: str, overwrite: bool) -> None:
     try:
-        write_atomically(path, payload)
+        write_atomically(path, payload, overwrite=overwrite)
     except OSError as error:
         raise _save_error(name, describe_os_error(error, saving=True)) from error
