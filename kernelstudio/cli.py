@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -25,9 +27,8 @@ import numpy as np
 
 from kernelstudio import __version__
 from kernelstudio.atomic import check_replaceable, describe_os_error, publish
-from kernelstudio.colour import to_grey
-from kernelstudio.convolution import BORDERS, convolve
-from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.convolution import BORDERS
+from kernelstudio.display import DISPLAY_MODES, white_level
 from kernelstudio.imageio import (
     WRITE_EXTENSIONS,
     ImageLoadError,
@@ -43,10 +44,22 @@ from kernelstudio.kernels import (
     Kernel,
     KernelFileError,
     check_result_fits,
+    format_weight,
     parse_kernel,
-    preset_kernel,
+    parse_weight,
     read_kernel_file,
+    user_presets_folder,
 )
+from kernelstudio.pipeline import (
+    ALPHA_MODES,
+    Recipe,
+    Stage,
+    check_channels,
+    render,
+    split_alpha,
+    to_display,
+)
+from kernelstudio.recipe_files import read_kernel_or_recipe_file
 from kernelstudio.samples import sample_image_path
 
 PROG = "kernelstudio"
@@ -60,6 +73,10 @@ EXIT_STATUS_HELP = (
     "processed while the others were saved)"
 )
 _FLOAT_EXTENSIONS = (".tif", ".tiff")
+_ALPHA_EXTENSIONS = (".png", ".tif", ".tiff", ".webp")
+_FLOAT32_LIMIT = float(np.finfo(np.float32).max)
+_SLUG = re.compile(r"[A-Za-z0-9][\w-]*")
+_STAGE_OPTIONS = ("-k", "--kernel", "--divisor", "--offset")
 _QUOTE_LIMIT = 60
 _DETAIL_LIMIT = 240
 # What argparse would take for an option: '-1/8', '-.5', '-inf 0 1'.
@@ -140,11 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply = commands.add_parser(
         "apply",
-        help="convolve image files with a kernel and save the results",
+        help="convolve image files with a kernel or a stack of kernels and save the results",
         description=(
             "Convolve each INPUT (the built-in sample image when none is given) "
-            "with the kernel SPEC and save the result. The output is checked before "
-            "any work: its extension, its folder, and that it does not exist yet."
+            "with the kernels given by -k, in order, and save the result. Everything "
+            "but the input is checked before any work: the kernels and options, the "
+            "output's extension, its folder, and that it does not exist yet. A recipe "
+            "file given to -k brings its stages and its options; an option given on "
+            "the command line overrides the file's."
         ),
         epilog=EXIT_STATUS_HELP,
     )
@@ -152,11 +172,42 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "-k",
         "--kernel",
+        action=_StagePart,
+        const="kernel",
+        dest="stage_parts",
         required=True,
         metavar="SPEC",
         help=(
-            "a preset slug (see 'kernelstudio presets'), a kernel JSON file, or rows "
-            "such as '1/16 1/8 1/16; 1/8 1/4 1/8; 1/16 1/8 1/16'"
+            "a preset slug, built-in or saved in the window (see 'kernelstudio "
+            "presets'), a kernel or recipe JSON file, or rows such as "
+            "'1/16 1/8 1/16; 1/8 1/4 1/8; 1/16 1/8 1/16'; repeat -k to stack "
+            "kernels, each applied to the result of the one before (at most 16)"
+        ),
+    )
+    apply.add_argument(
+        "--divisor",
+        action=_StagePart,
+        const="divisor",
+        dest="stage_parts",
+        type=_divisor,
+        metavar="D",
+        help=(
+            "divide the weighted sum by D (not 0; default: the kernel file's, else 1). "
+            "It belongs to the -k before it: with several -k, write each one's "
+            "--divisor and --offset after it; with one -k they may stand anywhere"
+        ),
+    )
+    apply.add_argument(
+        "--offset",
+        action=_StagePart,
+        const="offset",
+        dest="stage_parts",
+        type=_offset,
+        metavar="O",
+        help=(
+            "add O after dividing, in pixel values: 128 is mid-grey for 8-bit images, "
+            "32768 for 16-bit (default: the kernel file's, else 0); paired with -k "
+            "as --divisor is"
         ),
     )
     apply.add_argument(
@@ -169,15 +220,45 @@ def build_parser() -> argparse.ArgumentParser:
             "a folder created when there are several inputs"
         ),
     )
-    apply.add_argument("--border", choices=BORDERS, default="mirror", help="default: mirror")
+    apply.add_argument("--border", choices=BORDERS, help="default: mirror")
     apply.add_argument(
-        "--flip", action="store_true", help="rotate the kernel 180° (true convolution)"
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="rotate the kernels 180° (true convolution); default: no",
     )
-    apply.add_argument("--gray", action="store_true", help="convert to greyscale first")
+    apply.add_argument(
+        "--gray",
+        "--grey",
+        action=argparse.BooleanOptionalAction,
+        help="convert to greyscale first (alpha is kept); default: no",
+    )
+    apply.add_argument(
+        "--channels",
+        type=_channels,
+        metavar="CHANNELS",
+        help=(
+            "the channels the kernels act on, some of r, g, b, a such as rgb, r, gb "
+            "or rgba; the others pass through (default: rgb; 'a' counts only with "
+            "--alpha process or weighted)"
+        ),
+    )
+    apply.add_argument(
+        "--alpha",
+        choices=ALPHA_MODES,
+        help=(
+            "transparency: keep (alpha passes through, colour filtered as stored; the "
+            "default), weighted (colour weighted by alpha, so hidden colours of "
+            "transparent pixels never bleed in), process (alpha filtered like a colour "
+            "when 'a' is in --channels)"
+        ),
+    )
     apply.add_argument(
         "--display",
         choices=DISPLAY_MODES,
-        help="mapping to 8-bit pixels (default: the preset's, else clip)",
+        help=(
+            "mapping to 8-bit pixels; signed shows 0 as mid-grey (default: the last "
+            "preset's, else clip)"
+        ),
     )
     apply.add_argument(
         "--float",
@@ -190,8 +271,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="overwrite existing outputs (regular files only; their mode is kept)",
     )
 
-    commands.add_parser("presets", help="list the preset kernels")
+    commands.add_parser(
+        "presets",
+        help="list the built-in presets and the ones saved in the window",
+        description=f"List the built-in presets, then yours, kept in {user_presets_folder()}.",
+    )
     return parser
+
+
+class _StagePart(argparse.Action):
+    """Record -k, --divisor and --offset in the order given: each -k starts a stage."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        parts = getattr(namespace, self.dest, None) or []
+        setattr(namespace, self.dest, [*parts, (self.const, option_string, values)])
+
+
+def _divisor(text: str) -> float:
+    value = _number(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"{_quoted(text)} is 0; the divisor must be a finite number other than 0"
+        )
+    return value
+
+
+def _offset(text: str) -> float:
+    return _number(text)
+
+
+def _number(text: str) -> float:
+    try:
+        return parse_weight(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(_brief_detail(str(error))) from None
+
+
+def _channels(text: str) -> str:
+    try:
+        return check_channels(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(_brief_detail(str(error))) from None
 
 
 def _attach_negative_kernels(arguments: list[str]) -> list[str]:
@@ -204,8 +330,9 @@ def _attach_negative_kernels(arguments: list[str]) -> list[str]:
         if argument == "--":
             attached.extend(arguments[index:])
             break
-        if argument in ("-k", "--kernel") and _WEIGHT_START.match(following):
-            attached.append(f"--kernel={following}")
+        if argument in _STAGE_OPTIONS and _WEIGHT_START.match(following):
+            name = "--kernel" if argument == "-k" else argument
+            attached.append(f"{name}={following}")
             index += 2
         else:
             attached.append(argument)
@@ -213,40 +340,185 @@ def _attach_negative_kernels(arguments: list[str]) -> list[str]:
     return attached
 
 
-def resolve_kernel(spec: str) -> tuple[Kernel, str]:
-    """Turn a ``-k`` SPEC into a kernel and its default display mode.
+@dataclass
+class _StageRequest:
+    """One -k as typed, with the --divisor and --offset that belong to it."""
 
-    Parameters
-    ----------
-    spec : str
-        A preset slug, the path of a kernel JSON file, or inline rows.
+    spec: str
+    divisor: float | None = None
+    offset: float | None = None
 
-    Returns
-    -------
-    tuple of (Kernel, str)
-        The kernel and the display mode that suits it.
 
-    Raises
-    ------
-    CommandError
-        If SPEC is none of the three, naming what went wrong (long text cut short).
-    """
+def _stage_requests(parts: list[tuple[str, str, object]]) -> list[_StageRequest]:
+    # Each --divisor / --offset belongs to the -k before it; with one -k, to that one.
+    kernel_count = sum(kind == "kernel" for kind, _, _ in parts)
+    requests: list[_StageRequest] = []
+    if kernel_count == 1:
+        parts = sorted(parts, key=lambda part: part[0] != "kernel")
+    for kind, option, value in parts:
+        if kind == "kernel":
+            requests.append(_StageRequest(str(value)))
+            continue
+        if not requests:
+            raise CommandError(
+                f"{option} {format_weight(float(value))} comes before any -k; with several "
+                f"-k, write each kernel's --divisor and --offset after its -k"
+            )
+        request = requests[-1]
+        if getattr(request, kind) is not None:
+            raise CommandError(f"two {option} for the kernel {_quoted(request.spec)}")
+        setattr(request, kind, float(value))
+    return requests
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """What one -k SPEC gave: its stages, the display that suits it, the recipe it came from."""
+
+    stages: tuple[Stage, ...]
+    display: str | None = None
+    recipe: Recipe | None = None
+
+
+def _resolve_kernel(spec: str) -> _Resolved:
+    # A built-in slug, a file, a saved preset's slug, inline rows: in that order.
     if spec in PRESETS:
-        return preset_kernel(spec), PRESET_DISPLAY[spec]
+        return _Resolved((Stage(PRESETS[spec], name=spec),), PRESET_DISPLAY[spec])
+    folder = user_presets_folder()
     path = Path(spec)
     # os.path answers False for text that cannot be a file name (too long, NUL…).
     if path.suffix.lower() == ".json" or os.path.isfile(spec):
-        try:
-            return read_kernel_file(path), "clip"
-        except KernelFileError as error:
-            raise CommandError(_brief_detail(str(error))) from None
+        return _from_file(path)
+    saved = folder / f"{spec}.json"
+    if _SLUG.fullmatch(spec) and os.path.lexists(saved):
+        return _from_file(saved, what=f"your preset {_quoted(spec)} ({saved}) cannot be used: ")
     try:
-        return Kernel("custom", parse_kernel(spec)), "clip"
+        return _Resolved((Stage(parse_kernel(spec), name="custom"),))
     except ValueError as error:
+        nearest = _nearest_presets(spec, folder)
+        if nearest:
+            raise CommandError(f"no preset {_quoted(spec)}; did you mean {nearest}?") from None
         raise CommandError(
             f"kernel {_quoted(spec)} is not a preset, a kernel file or rows of weights: "
             f"{_brief_detail(str(error))}"
         ) from None
+
+
+def _from_file(path: Path, what: str = "") -> _Resolved:
+    try:
+        loaded = read_kernel_or_recipe_file(path)
+        if isinstance(loaded, Recipe):
+            return _Resolved(loaded.stages, loaded.display, loaded)
+        return _Resolved((_stage_of(loaded),))
+    except (KernelFileError, ValueError) as error:
+        raise CommandError(what + _brief_detail(str(error))) from None
+
+
+def _stage_of(kernel: Kernel) -> Stage:
+    return Stage(kernel.weights, kernel.divisor, kernel.offset, name=kernel.name)
+
+
+def _saved_slugs(folder: Path) -> list[str]:
+    try:
+        return sorted(path.stem for path in folder.glob("*.json"))
+    except OSError:
+        return []
+
+
+def _nearest_presets(spec: str, folder: Path) -> str:
+    if not _SLUG.fullmatch(spec):
+        return ""
+    names = list(dict.fromkeys([*PRESETS, *_saved_slugs(folder)]))
+    nearest = difflib.get_close_matches(spec.lower(), names, n=3, cutoff=0.6)
+    if len(nearest) > 1:
+        return f"{', '.join(nearest[:-1])} or {nearest[-1]}"
+    return "".join(nearest)
+
+
+_RECIPE_OPTIONS = {
+    "border": "--border",
+    "flip": "--flip",
+    "grey": "--gray",
+    "channels": "--channels",
+    "alpha": "--alpha",
+    "display": "--display",
+}
+
+
+def build_recipe(options: argparse.Namespace) -> Recipe:
+    """Make the recipe that ``kernelstudio apply`` `options` describe, before any image is read.
+
+    The stages are those of every ``-k``, in order, with the ``--divisor`` and
+    ``--offset`` that follow each. Options on the command line win; an option
+    left out takes the value of the recipe files given (when they agree) or
+    the default; the display defaults to what suits the last built-in preset.
+
+    Raises
+    ------
+    CommandError
+        For an unusable kernel, divisor, offset or combination of them.
+    """
+    requests = _stage_requests(options.stage_parts)
+    resolved = [_resolve_kernel(request.spec) for request in requests]
+    stages = [
+        stage
+        for found, request in zip(resolved, requests, strict=True)
+        for stage in _with_overrides(found.stages, request)
+    ]
+    recipes = [
+        (found.recipe, request.spec)
+        for found, request in zip(resolved, requests, strict=True)
+        if found.recipe is not None
+    ]
+    chosen: dict[str, object] = {}
+    given = {
+        "border": options.border,
+        "flip": options.flip,
+        "grey": options.gray,
+        "channels": options.channels,
+        "alpha": options.alpha,
+        "display": options.display,
+    }
+    for name, option in _RECIPE_OPTIONS.items():
+        if given[name] is not None:
+            chosen[name] = given[name]
+            continue
+        values = {getattr(recipe, name): spec for recipe, spec in recipes}
+        if len(values) > 1:
+            shown = " and ".join(
+                f"{_quoted(spec)} has {value!r}" for value, spec in values.items()
+            )
+            raise CommandError(
+                f"the recipe files disagree on {name} ({shown}); choose with {option}"
+            )
+        if values:
+            chosen[name] = next(iter(values))
+    if "display" not in chosen:
+        chosen["display"] = resolved[-1].display or "clip"
+    try:
+        return Recipe(tuple(stages), **chosen)
+    except ValueError as error:
+        raise CommandError(_brief_detail(str(error))) from None
+
+
+def _with_overrides(stages: tuple[Stage, ...], request: _StageRequest) -> tuple[Stage, ...]:
+    if request.divisor is None and request.offset is None:
+        return stages
+    if len(stages) > 1:
+        raise CommandError(
+            f"--divisor and --offset apply to one kernel, but {_quoted(request.spec)} holds "
+            f"{len(stages)} stages; set them in the recipe file"
+        )
+    (stage,) = stages
+    return (
+        Stage(
+            stage.weights,
+            stage.divisor if request.divisor is None else request.divisor,
+            stage.offset if request.offset is None else request.offset,
+            stage.enabled,
+            stage.name,
+        ),
+    )
 
 
 def _plan_outputs(inputs: list[Path], output: str, *, as_float: bool) -> list[Path]:
@@ -384,62 +656,113 @@ def _largest_pixel(image: np.ndarray) -> float:
     return float(np.max(np.abs(image), initial=0.0, where=np.isfinite(image)))
 
 
-def _memory_needed(shape: tuple[int, ...], kernel_shape: tuple[int, int]) -> str:
+def check_recipe_fits(recipe: Recipe, largest_pixel: float) -> None:
+    """Refuse a recipe whose results could leave float32 on pixels up to `largest_pixel`.
+
+    Each stage's result is bounded by ``sum(|weights|) / |divisor| × bound + |offset|``,
+    the bound being the largest pixel for the first stage and the bound of the
+    stage before for the others; each must fit. This also bounds the stack's
+    :func:`kernelstudio.pipeline.equivalent_kernel`, whose magnitudes add up
+    to at most the product of the stages'.
+
+    Raises
+    ------
+    ValueError
+        Naming the stage (when there are several) whose result would overflow.
+
+    Examples
+    --------
+    >>> check_recipe_fits(Recipe.single([[1, 2, 1]], divisor=4, offset=128), 65535.0)
+    >>> check_recipe_fits(Recipe((Stage([[1e20]]), Stage([[1e20]]))), 255.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: stage 2: the result would overflow: weights whose magnitudes add up to
+    1e+20 times pixel values up to 2.55e+22 exceed the float32 limit of 3.4e38
+    """
+    stages = recipe.active_stages
+    bound = largest_pixel
+    for number, stage in enumerate(stages, start=1):
+        where = f"stage {number}: " if len(stages) > 1 else ""
+        try:
+            check_result_fits(stage.scaled_weights, bound)
+        except ValueError as error:
+            raise ValueError(f"{where}{error}") from None
+        bound = float(np.abs(stage.scaled_weights).sum()) * abs(bound) + abs(stage.offset)
+        if not bound < _FLOAT32_LIMIT:
+            raise ValueError(
+                f"{where}the result would overflow: an offset of {stage.offset:.3g} added to "
+                f"values up to {bound - abs(stage.offset):.3g} exceeds the float32 limit of 3.4e38"
+            )
+
+
+def _memory_needed(shape: tuple[int, ...], recipe: Recipe) -> str:
     height, width = shape[:2]
     channels = shape[2] if len(shape) == 3 else 1
-    padded = (height + kernel_shape[0] - 1) * (width + kernel_shape[1] - 1)
+    stages = recipe.active_stages
+    rows = max(stage.weights.shape[0] for stage in stages)
+    columns = max(stage.weights.shape[1] for stage in stages)
+    padded = (height + rows - 1) * (width + columns - 1)
     # The image, its float32 planes with their border, the float32 result, 8-bit pixels.
     needed = channels * (2 * height * width + 4 * padded + 4 * height * width + height * width)
+    kernels = (
+        f"a {rows} × {columns} kernel"
+        if len(stages) == 1
+        else f"{len(stages)} kernels up to {rows} × {columns}"
+    )
     return (
-        f"not enough memory for a {width} × {height} image with a "
-        f"{kernel_shape[0]} × {kernel_shape[1]} kernel: about {needed / 1e9:.2g} GB needed"
+        f"not enough memory for a {width} × {height} image with {kernels}: "
+        f"about {needed / 1e9:.2g} GB needed"
     )
 
 
-def _out_of_memory(source: Path, image: np.ndarray | None, kernel: Kernel) -> CommandError:
+def _out_of_memory(source: Path, image: np.ndarray | None, recipe: Recipe) -> CommandError:
     if image is not None:
-        return CommandError(_memory_needed(image.shape, kernel.weights.shape), EXIT_FAILURE)
+        return CommandError(_memory_needed(image.shape, recipe), EXIT_FAILURE)
     try:
         width, height = image_size(source)
     except (ImageLoadError, OSError):
         return CommandError(f"not enough memory to load '{source.name}'", EXIT_FAILURE)
-    return CommandError(_memory_needed((height, width, 3), kernel.weights.shape), EXIT_FAILURE)
+    return CommandError(_memory_needed((height, width, 3), recipe), EXIT_FAILURE)
 
 
-def _apply_one(
-    source: Path, target: Path, kernel: Kernel, display: str, options: argparse.Namespace
-) -> None:
+def _apply_one(source: Path, target: Path, recipe: Recipe, options: argparse.Namespace) -> None:
     image = None
     try:
-        image = load_image(source)
-        if options.gray:
-            image = to_grey(image)
-        pixels = _result_pixels(source, image, kernel, display, options)
+        image = load_image(source, alpha=True)
+        _check_alpha_fits(source, target, image)
+        pixels = _result_pixels(source, image, recipe, options)
         _save(target, pixels, overwrite=options.force)
     except MemoryError:
-        raise _out_of_memory(source, image, kernel) from None
+        raise _out_of_memory(source, image, recipe) from None
     except ImageLoadError as error:
         raise CommandError(str(error)) from None
 
 
+def _check_alpha_fits(source: Path, target: Path, image: np.ndarray) -> None:
+    # Known only once the image is loaded, but still before any work.
+    suffix = target.suffix.lower()
+    if split_alpha(image)[1] is not None and suffix not in _ALPHA_EXTENSIONS:
+        raise CommandError(
+            f"cannot save '{target.name}': '{source.name}' is transparent and {suffix} "
+            f"cannot keep alpha; save as .png, .tif or .webp"
+        )
+
+
 def _result_pixels(
-    source: Path, image: np.ndarray, kernel: Kernel, display: str, options: argparse.Namespace
+    source: Path, image: np.ndarray, recipe: Recipe, options: argparse.Namespace
 ) -> np.ndarray:
     try:
-        check_result_fits(kernel.weights, _largest_pixel(image))
+        check_recipe_fits(recipe, _largest_pixel(image))
         # Infinite pixels of float images meet as inf - inf, a NaN by definition.
         with np.errstate(invalid="ignore"):
-            result = convolve(image, kernel.weights, border=options.border, flip=options.flip)
+            result = render(image, recipe)
     except ValueError as error:
         raise CommandError(f"cannot process '{source.name}': {error}") from None
     if options.float:
-        pixels = result
-    else:
-        # Results far above white overflow when scaled, and then saturate at 255 as meant.
-        with np.errstate(over="ignore"):
-            pixels = to_uint8(result, display, white=white_level(image.dtype))
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
+        return np.ascontiguousarray(result)
+    # Results far above white overflow when scaled, and then saturate at 255 as meant.
+    with np.errstate(over="ignore", invalid="ignore"):
+        pixels = to_display(result, recipe, white=white_level(image.dtype))
     return np.ascontiguousarray(pixels)
 
 
@@ -476,27 +799,27 @@ def _save(target: Path, pixels: np.ndarray, *, overwrite: bool) -> None:
 def run_apply(options: argparse.Namespace, stderr: TextIO) -> int:
     """Carry out ``kernelstudio apply``; return the exit status.
 
-    Everything that can be checked without loading an image (the kernel, the
-    output names, formats and folders, files in the way) is checked first.
+    Everything that can be checked without loading an image (the kernels and
+    options, the output names, formats and folders, files in the way) is
+    checked first.
 
     Raises
     ------
     CommandError
-        For a bad kernel or output, and for the failure of a single input.
+        For a bad kernel, option or output, and for the failure of a single input.
     """
-    kernel, preset_display = resolve_kernel(options.kernel)
-    display = options.display or preset_display
+    recipe = build_recipe(options)
     inputs = [Path(name) for name in options.inputs] or [sample_image_path()]
     targets = _plan_outputs(inputs, options.output, as_float=options.float)
     _prepare_outputs(inputs, targets, options.output, options)
     if len(inputs) == 1:
-        _apply_one(inputs[0], targets[0], kernel, display, options)
+        _apply_one(inputs[0], targets[0], recipe, options)
         return 0
     progress = _Progress(len(inputs), stderr)
     failures = 0
     for done, (source, target) in enumerate(zip(inputs, targets, strict=True), start=1):
         try:
-            _apply_one(source, target, kernel, display, options)
+            _apply_one(source, target, recipe, options)
         except CommandError as error:
             failures += 1
             _report(stderr, f"{PROG}: error: {error}")
@@ -504,11 +827,49 @@ def run_apply(options: argparse.Namespace, stderr: TextIO) -> int:
     return EXIT_FAILURE if failures else 0
 
 
-def _list_presets(stdout: TextIO) -> int:
-    width = max(len(slug) for slug in PRESETS)
+def _read_saved_presets(folder: Path) -> tuple[list[tuple[str, Kernel]], list[str]]:
+    # Only reads: a bad file is the window's to move aside, not the command line's.
+    try:
+        paths = sorted(folder.glob("*.json"))
+    except OSError as error:
+        reason = describe_os_error(error, saving=False)
+        return [], [f"cannot read the presets folder '{folder}': {reason}"]
+    presets, problems = [], []
+    for path in paths:
+        try:
+            presets.append((path.stem, read_kernel_file(path)))
+        except KernelFileError as error:
+            problems.append(f"skipped the preset file '{path.name}': {_brief_detail(str(error))}")
+    return presets, problems
+
+
+def _list_presets(stdout: TextIO, stderr: TextIO) -> int:
+    folder = user_presets_folder()
+    saved, problems = _read_saved_presets(folder)
+    for problem in problems:
+        _report(stderr, f"{PROG}: warning: {problem}")
+    width = max(len(slug) for slug in [*PRESETS, *(slug for slug, _ in saved)])
+    lines = ["Built-in presets:"]
     for slug, weights in PRESETS.items():
         height, columns = weights.shape
-        stdout.write(f"{slug:<{width}}  {height}×{columns}  {PRESET_NAMES[slug]}\n")
+        lines.append(f"  {slug:<{width}}  {height}×{columns}  {PRESET_NAMES[slug]}")
+    lines.extend(["", f"Your presets, saved in the window ({folder}):"])
+    for slug, kernel in saved:
+        height, columns = kernel.weights.shape
+        scaling = "".join(
+            [
+                f" ÷{format_weight(kernel.divisor)}" if kernel.divisor != 1 else "",
+                f" {'+' * (kernel.offset > 0)}{format_weight(kernel.offset)}"
+                if kernel.offset
+                else "",
+            ]
+        )
+        hidden = " (the built-in preset of this slug wins)" if slug in PRESETS else ""
+        lines.append(f"  {slug:<{width}}  {height}×{columns}{scaling}  {kernel.name}{hidden}")
+    if not saved:
+        lines.append("  none yet (save one in the window: Save Kernel as Preset…)")
+    for line in lines:
+        _report(stdout, line)
     return 0
 
 
@@ -590,7 +951,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         if options.command == "presets":
-            return _list_presets(sys.stdout)
+            return _list_presets(sys.stdout, sys.stderr)
         return run_apply(options, sys.stderr)
     except CommandError as error:
         _report(sys.stderr, f"{PROG}: error: {error}")

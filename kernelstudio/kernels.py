@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -367,6 +368,51 @@ def preset_kernel(slug: str) -> Kernel:
     if slug not in PRESETS:
         raise KeyError(f"no preset {slug!r}; choose one of: {', '.join(PRESETS)}")
     return Kernel(PRESET_NAMES[slug], PRESETS[slug].copy())
+
+
+PRESETS_ORGANIZATION = "KernelStudio"
+PRESETS_APPLICATION = "Kernel Studio"
+"""The names Qt files the window's settings under; they decide where user presets live."""
+
+
+def user_presets_folder(
+    environ: Mapping[str, str] | None = None, platform: str | None = None
+) -> Path:
+    """Return the folder of the presets a person saved in the window, as kernel files.
+
+    It is Qt's ``QStandardPaths.AppConfigLocation`` for the organisation
+    ``KernelStudio`` and the application ``Kernel Studio``, plus ``presets``,
+    found without Qt so that the command line never loads it:
+
+    - Linux and other Unix: ``$XDG_CONFIG_HOME/KernelStudio/Kernel Studio/presets``,
+      where an unset, empty or relative ``XDG_CONFIG_HOME`` means ``~/.config``;
+    - macOS: ``~/Library/Preferences/KernelStudio/Kernel Studio/presets``;
+    - Windows: ``%LOCALAPPDATA%/KernelStudio/Kernel Studio/presets``.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment; :data:`os.environ` by default.
+    platform : str, optional
+        A :data:`sys.platform` value; the running one by default.
+
+    Examples
+    --------
+    >>> user_presets_folder({"XDG_CONFIG_HOME": "/cfg"}, "linux").as_posix()
+    '/cfg/KernelStudio/Kernel Studio/presets'
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    home = Path(environ.get("HOME") or Path.home())
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        config = Path(local)
+    elif platform == "darwin":
+        config = home / "Library" / "Preferences"
+    else:
+        chosen = environ.get("XDG_CONFIG_HOME", "")
+        config = Path(chosen) if os.path.isabs(chosen) else home / ".config"
+    return config / PRESETS_ORGANIZATION / PRESETS_APPLICATION / "presets"
 
 
 class KernelFileError(ValueError):

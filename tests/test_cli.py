@@ -334,10 +334,23 @@ def test_failure_is_one_line_and_no_file(cli, workspace, code, template, named):
     assert sorted(inputs.iterdir()) == before
 
 
+def preset_sections(out):
+    """The slugs listed under each heading of ``kernelstudio presets``."""
+    sections, heading = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            heading = line.split()[0]
+            sections[heading] = []
+        elif line.strip() and not line.strip().startswith("none yet"):
+            sections[heading].append(line.split()[0])
+    return sections
+
+
 def test_presets_lists_every_slug(cli):
     code, out, err = cli("presets")
     assert (code, err) == (0, "")
-    assert [line.split()[0] for line in out.splitlines()] == list(PRESETS)
+    assert preset_sections(out) == {"Built-in": list(PRESETS), "Your": []}
+    assert "none yet" in out
 
 
 def test_version(cli):
@@ -396,4 +409,4 @@ def test_console_script_presets(tmp_path):
         [script, "presets"], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == list(PRESETS)
+    assert preset_sections(result.stdout)["Built-in"] == list(PRESETS)

@@ -47,7 +47,7 @@ def listing(folder):
 def refuse_work(monkeypatch):
     """Make loading an image fail the test: the checks must come first."""
 
-    def no_loading(path):
+    def no_loading(path, **options):
         pytest.fail(f"{path} was loaded before the command was refused")
 
     monkeypatch.setattr(command, "load_image", no_loading)
@@ -240,13 +240,13 @@ def test_force_refuses_targets_that_are_not_regular_files(cli, tmp_path, photo, 
 def test_a_file_appearing_while_processing_is_kept(cli, tmp_path, photo, monkeypatch, hard_links):
     source, _ = photo
     target = tmp_path / "x.png"
-    real_convolve = command.convolve
+    real_render = command.render
 
-    def convolve_while_another_program_writes(*args, **kwargs):
+    def render_while_another_program_writes(*args, **kwargs):
         target.write_bytes(b"theirs")
-        return real_convolve(*args, **kwargs)
+        return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(command, "convolve", convolve_while_another_program_writes)
+    monkeypatch.setattr(command, "render", render_while_another_program_writes)
     if not hard_links:
         monkeypatch.setattr(os, "link", unsupported_link)
     code, _, err = cli("apply", source, "-k", "identity", "-o", "x.png")
@@ -267,7 +267,7 @@ def out_of_memory(*args, **kwargs):
     raise MemoryError
 
 
-@pytest.mark.parametrize("failing", ["convolve", "load_image", "to_uint8"])
+@pytest.mark.parametrize("failing", ["render", "load_image", "to_display"])
 def test_running_out_of_memory_is_one_line(cli, tmp_path, photo, monkeypatch, failing):
     monkeypatch.setattr(command, failing, out_of_memory)
     code, out, err = cli("apply", photo[0], "-k", "gaussian-blur-5x5", "-o", "out.png")
