@@ -1,7 +1,7 @@
 """Read and write image files: OpenCV decodes and encodes, Pillow reads headers.
 
-`load_image` turns a file into a NumPy array (RGB or grey, alpha dropped, EXIF
-orientation applied) after checking its pixel count against a cap read from the
+`load_image` turns a file into a NumPy array (RGB or grey, with alpha if asked,
+EXIF orientation applied) after checking its pixel count against a cap read from the
 header alone, so a small file that claims a huge canvas is refused before any
 pixel memory is allocated. `save_image` encodes in memory and replaces the
 target atomically, so a failed save never leaves a partial file behind.
@@ -161,7 +161,7 @@ class _Header(NamedTuple):
 def load_image(
     path: str | os.PathLike[str], *, alpha: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:
-    """Read an image file into a new RGB or greyscale array.
+    """Read an image file into a new RGB or greyscale array, with alpha if asked.
 
     The format is recognised from the file's content, not its extension; see
     `READ_EXTENSIONS`. The width and height are read from the header first, and
@@ -172,6 +172,11 @@ def load_image(
     path : str or os.PathLike
         The image file. Any file name works, including spaces and non-ASCII
         characters.
+    alpha : bool, optional
+        False (the default) drops an alpha channel (see Notes). True keeps it:
+        a file with transparency (alpha, or a PNG tRNS chunk) comes back with
+        alpha as its last channel, in the dtype and scale of the colour; a
+        file without comes back exactly as with False.
     max_pixels : int, optional
         Largest accepted ``width * height``; `DEFAULT_MAX_PIXELS` (200 MP) by
         default. It bounds memory: decoding needs about ``3 * max_pixels``
@@ -183,7 +188,9 @@ def load_image(
     numpy.ndarray
         A C-contiguous, writeable array that the caller owns: ``H×W×3`` with
         channels in R, G, B order for colour files (palette, CMYK and YCbCr
-        files included), ``H×W`` for greyscale files. The dtype is ``uint8``
+        files included), ``H×W`` for greyscale files; with `alpha` and a
+        transparent file, ``H×W×4`` (R, G, B, alpha; palette PNGs with tRNS
+        too) or ``H×W×2`` (grey, alpha). The dtype is ``uint8``
         for 8-bit (and 1-bit) files, ``uint16`` for 16-bit files and
         ``float32`` for floating-point files; the rare signed or 32-bit integer
         TIFFs also come back as ``float32``.
@@ -203,10 +210,13 @@ def load_image(
 
     Notes
     -----
-    An alpha channel is dropped, not composited: RGBA becomes RGB and grey with
-    alpha becomes grey, keeping the stored colour of transparent pixels. The
-    exception is 8-bit TIFF with unassociated alpha, which libtiff (through
-    OpenCV) hands over premultiplied, that is composited on black. The
+    Without `alpha`, an alpha channel is dropped, not composited: RGBA becomes
+    RGB and grey with alpha becomes grey, keeping the stored colour of
+    transparent pixels. The exception is 8-bit TIFF with unassociated alpha,
+    which libtiff (through OpenCV) hands over premultiplied, that is composited
+    on black. With `alpha`, every value comes back as stored, TIFF included.
+    Alpha is read from PNG, TIFF, WebP and JPEG 2000; the transparency of GIF
+    and BMP files is not, and they load as without `alpha`. The
     EXIF orientation (JPEG, PNG, TIFF, WebP) is applied, so a portrait photo
     stored sideways comes back upright. An animated GIF or multi-page TIFF
     gives its first image.
@@ -717,7 +727,7 @@ def _decode_keeping_alpha(data: bytes, header: _Header) -> np.ndarray | None:
         # OpenCV premultiplies 8-bit unassociated alpha and drops grey's alpha.
         pixels = _tiff_with_alpha(data)
         if pixels is None and header.sample_bytes == 1:
-            pixels = _pillow_tiff_with_alpha(data)
+            pixels = _pillow_with_alpha(header.kind, data)
         if pixels is not None:
             return pixels
     if header.kind in ("PNG", "WebP"):
@@ -727,6 +737,8 @@ def _decode_keeping_alpha(data: bytes, header: _Header) -> np.ndarray | None:
             pixels = _oriented(pixels, _exif_orientation(exif))
     else:
         pixels = _imdecode(data, cv2.IMREAD_UNCHANGED)
+    if header.kind == "JPEG 2000" and (pixels is None or pixels.ndim == 2):
+        return _pillow_with_alpha(header.kind, data)  # OpenCV refuses grey + alpha there
     if pixels is None:
         return None
     if pixels.ndim == 2:
@@ -849,14 +861,17 @@ def _tiff_with_alpha(data: bytes) -> np.ndarray | None:
     return _oriented(pixels, fields.get(274, (1,))[0])
 
 
-def _pillow_tiff_with_alpha(data: bytes) -> np.ndarray | None:
-    """Read an 8-bit RGBA or grey + alpha TIFF in any compression Pillow knows, upright."""
+def _pillow_with_alpha(kind: str, data: bytes) -> np.ndarray | None:
+    """Read an 8-bit RGBA or grey + alpha image with Pillow, upright; None if it cannot."""
     try:
-        with TiffImagePlugin.TiffImageFile(io.BytesIO(data)) as opened:
+        with _PILLOW_READERS[kind](io.BytesIO(data)) as opened:
             if opened.mode not in ("RGBA", "LA"):
                 return None
+            pixels = np.array(opened)
+            if kind != "TIFF":
+                return pixels
             # Not ImageOps.exif_transpose: with TIFF it skipped orientations 5 to 8 (Pillow 13.0).
-            return _oriented(np.array(opened), int(opened.tag_v2.get(274, 1)))
+            return _oriented(pixels, int(opened.tag_v2.get(274, 1)))
     except MemoryError:
         raise
     # Pillow raises many types for variants it cannot read; OpenCV then tries.

@@ -28,6 +28,7 @@ from kernelstudio.imageio import (
     ImageLoadError,
     ImageMemoryError,
     ImageSaveError,
+    encode_image,
     image_size,
     load_image,
     save_image,
@@ -1136,3 +1137,254 @@ def test_bigtiff_in_either_byte_order(tmp_path, order):
     expected = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     assert expected is not None
     np.testing.assert_array_equal(load_image(path), expected)
+
+
+# --- alpha -----------------------------------------------------------------------------------
+
+ALPHA_MODES = {2: "LA", 4: "RGBA"}
+
+
+@pytest.mark.parametrize("extension", [".png", ".tif", ".tiff"])
+@pytest.mark.parametrize("channels", [2, 4], ids=["grey-alpha", "rgba"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_alpha_round_trip_is_exact(tmp_path, extension, channels, dtype):
+    pixels = random_pixels((7, 11, channels), dtype)
+    pixels[0, :, -1] = 0  # fully transparent pixels keep their stored colour too
+    path = tmp_path / f"alpha{extension}"
+    save_image(path, pixels)
+    loaded = load_image(path, alpha=True)
+    assert loaded.dtype == dtype
+    np.testing.assert_array_equal(loaded, pixels)
+    if dtype == np.uint8:  # an independent reader sees the last channel as alpha
+        assert pillow_info(path)[1] == ALPHA_MODES[channels]
+        np.testing.assert_array_equal(pillow_pixels(path, ALPHA_MODES[channels]), pixels)
+
+
+@pytest.mark.parametrize("channels", [2, 4], ids=["grey-alpha", "rgba"])
+def test_float32_alpha_tiff_round_trip_is_exact(tmp_path, channels):
+    pixels = random_pixels((5, 8, channels), np.float32)
+    pixels[1, 2] = [np.inf, -0.0, np.nan, 1e-40][:channels]
+    path = tmp_path / "alpha.tif"
+    save_image(path, pixels)
+    loaded = load_image(path, alpha=True)
+    assert loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded.view(np.uint32), pixels.view(np.uint32))
+
+
+def test_16_bit_grey_alpha_png_written_elsewhere_keeps_its_alpha(tmp_path):
+    grey_alpha = random_pixels((5, 7, 2), np.uint16)
+    rows = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in grey_alpha)
+    path = write(
+        tmp_path / "la16.png", handmade_png(7, 5, bit_depth=16, colour_type=4, raw_rows=rows)
+    )
+    loaded = load_image(path, alpha=True)
+    assert loaded.dtype == np.uint16
+    np.testing.assert_array_equal(loaded, grey_alpha)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"),
+    [("PNG", {}), ("TIFF", {}), ("TIFF", {"compression": "tiff_lzw"}), ("JPEG2000", {})],
+    ids=["png", "tiff", "tiff-lzw", "jpeg2000"],
+)
+@pytest.mark.parametrize("mode", ["LA", "RGBA"])
+def test_alpha_written_by_pillow_loads_exactly(tmp_path, fmt, options, mode):
+    if fmt == "JPEG2000":
+        options = {"irreversible": False}  # lossless
+    pixels = random_pixels((6, 9, len(mode)), np.uint8)
+    path = tmp_path / f"pillow.{fmt.lower()}"
+    Image.fromarray(pixels, mode).save(path, fmt, **options)
+    np.testing.assert_array_equal(load_image(path, alpha=True), pixels)
+
+
+def test_webp_keeps_alpha_exactly_and_colour_closely(tmp_path):
+    rgba = np.dstack([rgb_gradient(), grey_gradient()[::-1]])
+    rgba[:4, :, 3] = 0
+    for quality in (80, 95, 100):
+        path = tmp_path / f"q{quality}.webp"
+        save_image(path, rgba, quality=quality)
+        loaded = load_image(path, alpha=True)
+        assert loaded.shape == rgba.shape
+        np.testing.assert_array_equal(loaded[..., 3], rgba[..., 3])  # libwebp: lossless alpha
+        seen = rgba[..., 3] > 0
+        error = np.abs(loaded[..., :3].astype(int) - rgba[..., :3])[seen]
+        assert error.mean() < 3, quality
+
+
+def test_grey_alpha_webp_comes_back_as_rgba_with_equal_colours(tmp_path):
+    grey_alpha = np.dstack([grey_gradient(), grey_gradient()[::-1]])
+    path = tmp_path / "la.webp"
+    save_image(path, grey_alpha)
+    loaded = load_image(path, alpha=True)
+    assert loaded.shape == (24, 32, 4)
+    np.testing.assert_array_equal(loaded[..., 3], grey_alpha[..., 1])
+    assert np.abs(loaded[..., :3].astype(int) - grey_alpha[..., :1]).mean() < 3
+
+
+def test_palette_png_with_trns_loads_as_rgba(tmp_path):
+    path = tmp_path / "palette.png"
+    Image.fromarray(random_pixels((6, 9, 4), np.uint8)).convert("P").save(path)
+    assert pillow_info(path)[1] == "P"
+    loaded = load_image(path, alpha=True)
+    assert loaded.shape == (6, 9, 4)
+    np.testing.assert_array_equal(loaded, pillow_pixels(path, "RGBA"))
+
+
+@pytest.mark.parametrize("bits", [8, 2, 16])
+def test_grey_png_with_trns_gets_an_alpha_channel(tmp_path, bits):
+    dtype = np.uint16 if bits == 16 else np.uint8
+    grey = random_pixels((6, 9), dtype) >> (8 - bits if bits < 8 else 0)
+    transparent = int(grey[2, 3])
+    path = tmp_path / "grey-trns.png"
+    Image.fromarray(grey).save(path, transparency=transparent, bits=bits)
+    loaded = load_image(path, alpha=True)
+    assert loaded.shape == (6, 9, 2)
+    assert loaded.dtype == dtype
+    opaque = np.iinfo(dtype).max
+    np.testing.assert_array_equal(loaded[..., 1], np.where(grey == transparent, 0, opaque))
+    np.testing.assert_array_equal(loaded[..., 0], load_image(path))
+
+
+def test_rgb_png_with_trns_loads_as_rgba(tmp_path):
+    rgb = rgb_gradient()
+    path = tmp_path / "rgb-trns.png"
+    Image.fromarray(rgb).save(path, transparency=tuple(int(v) for v in rgb[5, 7]))
+    np.testing.assert_array_equal(load_image(path, alpha=True), pillow_pixels(path, "RGBA"))
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("rgb.png", lambda path: Image.fromarray(rgb_gradient()).save(path)),
+        ("grey.png", lambda path: Image.fromarray(grey_gradient()).save(path)),
+        ("rgb.webp", lambda path: Image.fromarray(rgb_gradient()).save(path, lossless=True)),
+        ("rgb.tif", lambda path: Image.fromarray(rgb_gradient()).save(path)),
+        ("grey.jpg", lambda path: Image.fromarray(grey_gradient()).save(path)),
+        ("palette.png", lambda path: Image.fromarray(rgb_gradient()).convert("P").save(path)),
+        ("cmyk.jpg", lambda path: Image.fromarray(rgb_gradient()).convert("CMYK").save(path)),
+    ],
+)
+def test_alpha_true_without_alpha_in_the_file_changes_nothing(tmp_path, name, make):
+    path = tmp_path / name
+    make(path)
+    flattened = load_image(path)
+    with_alpha = load_image(path, alpha=True)
+    assert with_alpha.dtype == flattened.dtype
+    np.testing.assert_array_equal(with_alpha, flattened)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"), [("PNG", {}), ("WEBP", {"lossless": True, "exact": True})]
+)
+def test_alpha_false_flattens_as_opencv_and_pillow_do(tmp_path, fmt, options):
+    rgba = random_pixels((6, 9, 4), np.uint8)
+    rgba[0, :, 3] = 0
+    path = tmp_path / f"rgba.{fmt.lower()}"
+    Image.fromarray(rgba, "RGBA").save(path, fmt, **options)
+    loaded = load_image(path)
+    opencv = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(loaded, opencv)
+    np.testing.assert_array_equal(
+        loaded, pillow_pixels(path, "RGB")
+    )  # stored colour, not composited
+
+
+def test_float32_rgba_tiff_loads_without_alpha_too(tmp_path):
+    # OpenCV's colour reader refuses it; before alpha could be saved, no file had it.
+    rgba = random_pixels((5, 8, 4), np.float32)
+    path = tmp_path / "rgba.tif"
+    save_image(path, rgba)
+    np.testing.assert_array_equal(load_image(path), rgba[..., :3])
+
+
+def test_saved_rgba_tiff_loads_flattened_as_pillows_rgba_tiff_does(tmp_path):
+    rgba = random_pixels((6, 9, 4), np.uint8)
+    ours, pillows = tmp_path / "ours.tif", tmp_path / "pillows.tif"
+    save_image(ours, rgba)
+    Image.fromarray(rgba, "RGBA").save(pillows)
+    np.testing.assert_array_equal(load_image(ours), load_image(pillows))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_alpha_keeps_the_exif_orientation(tmp_path, orientation):
+    rgba = random_pixels((6, 9, 4), np.uint8)
+    png, webp, tiff = tmp_path / "o.png", tmp_path / "o.webp", tmp_path / "o.tif"
+    source = Image.fromarray(rgba, "RGBA")
+    source.save(png, exif=with_orientation(orientation))
+    source.save(webp, lossless=True, exact=True, exif=with_orientation(orientation))
+    source.save(tiff, exif=with_orientation(orientation))
+    with Image.open(png) as opened:
+        upright = np.asarray(ImageOps.exif_transpose(opened))
+    np.testing.assert_array_equal(load_image(png, alpha=True), upright)
+    np.testing.assert_array_equal(load_image(webp, alpha=True), upright)
+    # Pillow's exif_transpose skips TIFF's orientations 5 to 8; the PNG stands in for it.
+    np.testing.assert_array_equal(load_image(tiff, alpha=True), upright)
+    assert load_image(tiff).shape[:2] == upright.shape[:2]
+
+
+@pytest.mark.parametrize("extension", [".jpg", ".jpeg", ".bmp", ".JPG"])
+@pytest.mark.parametrize("channels", [2, 4], ids=["grey-alpha", "rgba"])
+def test_formats_without_alpha_refuse_a_transparent_image(tmp_path, extension, channels):
+    name = f"x{extension}"
+    with pytest.raises(ImageSaveError) as error:
+        save_image(tmp_path / name, np.zeros((4, 4, channels), np.uint8))
+    assert_sentence_naming(error, name)
+    assert "cannot keep transparency; save as .png, .tif or .webp" in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("extension", "dtype"), [(".webp", np.uint16), (".png", np.float32), (".tif", np.float64)]
+)
+def test_alpha_in_a_dtype_the_format_cannot_hold(tmp_path, extension, dtype):
+    with pytest.raises(ImageSaveError, match=np.dtype(dtype).name):
+        save_image(tmp_path / f"out{extension}", np.zeros((4, 4, 4), dtype))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_overwrite_false_keeps_an_existing_file(tmp_path):
+    path = tmp_path / "kept.png"
+    path.write_bytes(b"precious")
+    with pytest.raises(ImageSaveError) as error:
+        save_image(path, rgb_gradient(), overwrite=False)
+    assert str(error.value) == "Cannot save 'kept.png': a file of that name exists."
+    assert path.read_bytes() == b"precious"
+    assert temp_files(tmp_path) == []
+
+
+def test_overwrite_false_writes_a_new_file(tmp_path):
+    path = tmp_path / "new.png"
+    save_image(path, rgb_gradient(), overwrite=False)
+    np.testing.assert_array_equal(load_image(path), rgb_gradient())
+
+
+def test_overwrite_false_never_clobbers_a_file_that_appears_meanwhile(tmp_path, monkeypatch):
+    path = tmp_path / "raced.png"
+    real_fsync = os.fsync
+
+    def someone_else_writes(descriptor):
+        real_fsync(descriptor)
+        path.write_bytes(b"theirs")
+
+    monkeypatch.setattr(atomic.os, "fsync", someone_else_writes)
+    with pytest.raises(ImageSaveError, match="a file of that name exists"):
+        save_image(path, rgb_gradient(), overwrite=False)
+    assert path.read_bytes() == b"theirs"
+    assert temp_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("extension", [".png", "png", ".TIF", "webp", ".jpg"])
+def test_encode_image_gives_the_bytes_save_image_writes(tmp_path, extension):
+    image = rgb_gradient()
+    path = tmp_path / f"out.{extension.lstrip('.')}"
+    save_image(path, image, quality=80)
+    assert encode_image(image, extension, quality=80) == path.read_bytes()
+
+
+def test_encode_image_errors(tmp_path):
+    with pytest.raises(ImageSaveError, match=r"^Cannot encode a '\.gif' image: .*\.$"):
+        encode_image(rgb_gradient(), ".gif")
+    with pytest.raises(ImageSaveError, match="cannot keep transparency"):
+        encode_image(np.zeros((2, 2, 4), np.uint8), "jpg")
+    with pytest.raises(ValueError, match="quality must be an integer"):
+        encode_image(rgb_gradient(), ".jpg", quality=0)
