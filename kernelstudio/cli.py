@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     apply = commands.add_parser(
         "apply",
+        prog=f"{PROG} apply",
         help="convolve image files with a kernel or a stack of kernels and save the results",
         description=(
             "Convolve each INPUT (the built-in sample image when none is given) "
@@ -273,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "presets",
+        prog=f"{PROG} presets",
         help="list the built-in presets and the ones saved in the window",
         description=f"List the built-in presets, then yours, kept in {user_presets_folder()}.",
     )
@@ -429,7 +431,9 @@ def _nearest_presets(spec: str, folder: Path) -> str:
     if not _SLUG.fullmatch(spec):
         return ""
     names = list(dict.fromkeys([*PRESETS, *_saved_slugs(folder)]))
-    nearest = difflib.get_close_matches(spec.lower(), names, n=3, cutoff=0.6)
+    typed = spec.lower()
+    starting = [name for name in names if name.startswith(typed)]
+    nearest = (starting or difflib.get_close_matches(typed, names, n=3, cutoff=0.6))[:3]
     if len(nearest) > 1:
         return f"{', '.join(nearest[:-1])} or {nearest[-1]}"
     return "".join(nearest)
