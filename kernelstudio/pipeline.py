@@ -33,7 +33,7 @@ ALPHA_MODES: tuple[str, ...] = ("keep", "weighted", "process")
 """What a recipe does with transparency; see :class:`Recipe`."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Stage:
     """One kernel of a recipe: ``out = correlate(previous, weights) / divisor + offset``.
 
@@ -86,6 +86,25 @@ class Stage:
         object.__setattr__(self, "enabled", bool(self.enabled))
         if not isinstance(self.name, str):
             raise ValueError(f"a stage's name must be text; got {type(self.name).__name__}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Stage):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        weights = self.weights
+        return (
+            weights.shape,
+            weights.tobytes(),
+            self.divisor,
+            self.offset,
+            self.enabled,
+            self.name,
+        )
 
     @property
     def scaled_weights(self) -> np.ndarray:

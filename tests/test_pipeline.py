@@ -351,3 +351,13 @@ def test_stage_weights_are_a_read_only_copy():
     assert stage.weights[0, 0] == 1
     with pytest.raises(ValueError, match="read-only"):
         stage.weights[0, 0] = 2
+
+
+def test_stages_and_recipes_compare_by_value():
+    first = Recipe((Stage(np.ones((3, 3)), divisor=9),), border="wrap")
+    same = Recipe((Stage(np.ones((3, 3)), divisor=9.0),), border="wrap")
+    assert first == same
+    assert hash(first) == hash(same)
+    assert first != Recipe((Stage(np.ones((3, 3)), divisor=8),), border="wrap")
+    assert first != Recipe((Stage(np.ones((1, 9)), divisor=9),), border="wrap")
+    assert first != Recipe((Stage(np.ones((3, 3)), divisor=9),), border="mirror")

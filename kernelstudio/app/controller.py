@@ -1,7 +1,9 @@
 """The application's state and the worker jobs that turn it into pictures.
 
-The controller holds the image, the kernel and the options, and runs every
-heavy step (decoding, convolving, mapping to 8-bit, encoding) on a thread pool.
+The controller holds the image, the recipe (the kernel and the options, see
+:mod:`kernelstudio.pipeline`) and what the views show, and runs every heavy step
+(decoding, :func:`~kernelstudio.pipeline.render`, mapping to 8-bit, encoding) on
+a thread pool.
 Widgets talk to it through its methods and listen to its signals; it never
 touches a widget. Latest edit wins: while one convolution runs, at most one more
 waits, and every newer request replaces the waiting one.
@@ -21,11 +23,11 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from kernelstudio.app.tasks import Task
 from kernelstudio.colour import to_grey
 from kernelstudio.compare import Comparison, compare_results
-from kernelstudio.convolution import BORDERS, convolve
-from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.display import to_uint8, white_level
 from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
-from kernelstudio.kernels import Kernel, KernelFileError, validate_kernel, write_kernel_file
+from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
 from kernelstudio.montage import montage
+from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, to_display
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +35,29 @@ BUSY_DELAY_MS = 150
 """Work shorter than this never shows the busy indicator."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything besides the image that decides the result."""
+RECIPE_FIELDS = ("border", "flip", "grey", "channels", "alpha", "display")
+"""Options of the whole recipe, as :meth:`Controller.update` takes them."""
+STAGE_FIELDS = ("weights", "divisor", "offset")
+"""Fields of the stage the window edits (the first), as :meth:`Controller.update` takes them."""
+VIEW_FIELDS = ("channels_of_result", "histogram")
+"""Fields of :class:`ViewOptions`."""
 
-    weights: np.ndarray
-    border: str = "mirror"
-    flip: bool = False
-    grey: bool = False
-    display: str = "clip"
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """What the views show besides the result: nothing here changes a value."""
+
     channels_of_result: bool = False
     histogram: bool = False
 
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """An image ready to show: its pixels, their 8-bit rendering and its channels."""
+    """An image ready to show: its pixels, their 8-bit rendering and its channels.
+
+    `pixels` keep the file's alpha (grey+alpha or RGBA), which `pixels8` shows
+    as RGBA; `channels8` are the red, green and blue (or three times the grey).
+    """
 
     pixels: np.ndarray
     pixels8: np.ndarray
@@ -59,9 +68,14 @@ class LoadedImage:
 
 @dataclass(frozen=True)
 class Rendering:
-    """One finished computation, with everything the views need."""
+    """One finished computation, with everything the views need.
 
-    settings: Settings
+    `result8` is what the result view shows (RGBA when the image has alpha);
+    `offset` places it over the original (``valid`` results are smaller).
+    """
+
+    recipe: Recipe
+    view: ViewOptions
     result: np.ndarray
     result8: np.ndarray
     channels8: tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -73,13 +87,23 @@ class Rendering:
 
 
 def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if pixels8.ndim == 2:
-        return (pixels8,) * 3
-    return tuple(np.ascontiguousarray(pixels8[..., c]) for c in range(3))
+    colour, _alpha = split_alpha(pixels8)
+    if colour.ndim == 2:
+        grey = np.ascontiguousarray(colour)
+        return (grey,) * 3
+    return tuple(np.ascontiguousarray(colour[..., c]) for c in range(3))
+
+
+def _viewable(pixels8: np.ndarray) -> np.ndarray:
+    # The views show grey, RGB or RGBA; grey+alpha becomes RGBA.
+    if pixels8.ndim == 3 and pixels8.shape[2] == 2:
+        grey, alpha = pixels8[..., 0], pixels8[..., 1]
+        return np.stack([grey, grey, grey, alpha], axis=-1)
+    return pixels8
 
 
 def _prepare(pixels: np.ndarray, name: str, path: Path | None) -> LoadedImage:
-    pixels8 = to_uint8(pixels, "clip", white=white_level(pixels.dtype))
+    pixels8 = _viewable(to_uint8(pixels, "clip", white=white_level(pixels.dtype)))
     channels8 = _channels(pixels8)
     for array in (pixels, pixels8, *channels8):
         array.flags.writeable = False
@@ -90,19 +114,21 @@ def _load(path: Path) -> LoadedImage:
     return _prepare(load_image(path), path.name, path)
 
 
-def _render(image: LoadedImage, settings: Settings, pinned: np.ndarray | None) -> Rendering:
+def _render(
+    image: LoadedImage, recipe: Recipe, view: ViewOptions, pinned: np.ndarray | None
+) -> Rendering:
     started = time.perf_counter()
-    source = to_grey(image.pixels) if settings.grey else image.pixels
-    result = convolve(source, settings.weights, border=settings.border, flip=settings.flip)
-    result8 = to_uint8(result, settings.display, white=white_level(image.pixels.dtype))
+    colour, alpha = split_alpha(image.pixels)
+    source = to_grey(colour) if recipe.grey else colour
+    if alpha is not None:
+        source = np.concatenate([np.atleast_3d(source), alpha[..., None]], axis=-1)
+    result = render(image.pixels, recipe)
+    result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
     # The original's channels are made once per image; the views skip them when
     # they are the very arrays already shown.
-    channels8 = _channels(result8) if settings.channels_of_result else image.channels8
-    if settings.border == "valid":
-        offset = (settings.weights.shape[0] // 2, settings.weights.shape[1] // 2)
-    else:
-        offset = (0, 0)
-    histogram = _histogram(result8) if settings.histogram else None
+    channels8 = _channels(result8) if view.channels_of_result else image.channels8
+    offset = recipe.shrink
+    histogram = _histogram(result8) if view.histogram else None
     comparison = None
     if pinned is not None:
         try:
@@ -117,12 +143,13 @@ def _render(image: LoadedImage, settings: Settings, pinned: np.ndarray | None) -
             array.flags.writeable = False
     seconds = time.perf_counter() - started
     return Rendering(
-        settings, result, result8, channels8, offset, seconds, histogram, source, comparison
+        recipe, view, result, result8, channels8, offset, seconds, histogram, source, comparison
     )
 
 
 def _histogram(pixels8: np.ndarray) -> np.ndarray:
-    planes = [pixels8] if pixels8.ndim == 2 else [pixels8[..., c] for c in range(3)]
+    colour, _alpha = split_alpha(pixels8)
+    planes = [colour] if colour.ndim == 2 else [colour[..., c] for c in range(3)]
     return np.stack([np.bincount(plane.ravel(), minlength=256) for plane in planes])
 
 
@@ -133,7 +160,7 @@ class Controller(QObject):
     -------
     imageLoaded(LoadedImage)
         A new image replaced the current one.
-    settingsChanged(Settings)
+    recipeChanged(Recipe)
         The kernel or an option changed (before its result is computed).
     resultReady(numpy.ndarray)
         The float32 result of the latest request (emitted on the GUI thread).
@@ -148,7 +175,7 @@ class Controller(QObject):
     """
 
     imageLoaded = Signal(object)
-    settingsChanged = Signal(object)
+    recipeChanged = Signal(object)
     resultReady = Signal(object)
     renderingReady = Signal(object)
     failed = Signal(str)
@@ -160,14 +187,13 @@ class Controller(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
         self._image: LoadedImage | None = None
-        identity = np.eye(1)
-        identity.flags.writeable = False
-        self._settings = Settings(weights=identity)
+        self._recipe = Recipe((Stage(np.eye(1)),))
+        self._view = ViewOptions()
         self._rendering: Rendering | None = None
         self._pinned: Rendering | None = None
         self._requests = 0
         self._running: Task | None = None
-        self._waiting: Settings | None = None
+        self._waiting: tuple[Recipe, ViewOptions] | None = None
         self._loads = 0
         self._serial = 0
         self._background: dict[int, Task] = {}
@@ -184,9 +210,19 @@ class Controller(QObject):
         return self._image
 
     @property
-    def settings(self) -> Settings:
+    def recipe(self) -> Recipe:
         """The kernel and options of the latest request."""
-        return self._settings
+        return self._recipe
+
+    @property
+    def stage(self) -> Stage:
+        """The stage the window edits: the recipe's first."""
+        return self._recipe.stages[0]
+
+    @property
+    def view(self) -> ViewOptions:
+        """What the views show besides the result."""
+        return self._view
 
     @property
     def rendering(self) -> Rendering | None:
@@ -198,33 +234,42 @@ class Controller(QObject):
         """Whether no convolution is running or waiting."""
         return self._running is None and self._waiting is None
 
-    def update_settings(self, **changes: object) -> None:
-        """Change the kernel or options and recompute.
+    def update(self, **changes: object) -> None:
+        """Change the kernel, an option or a view option, and recompute what changed.
 
         Parameters
         ----------
         **changes
-            Fields of :class:`Settings`: ``weights``, ``border``, ``flip``,
-            ``grey``, ``display``, ``channels_of_result``, ``histogram``.
+            ``recipe`` (a whole :class:`~kernelstudio.pipeline.Recipe`), fields of
+            the first stage (:data:`STAGE_FIELDS`), options of the recipe
+            (:data:`RECIPE_FIELDS`), or of :class:`ViewOptions`.
 
         Raises
         ------
         ValueError
-            For unusable weights, or an unknown border or display mode.
+            For unusable weights, divisor or offset, an unknown option value or
+            field; the state is then unchanged.
         """
-        if "weights" in changes:
-            weights = validate_kernel(changes["weights"])
-            weights.flags.writeable = False
-            changes["weights"] = weights
-        if changes.get("border", BORDERS[0]) not in BORDERS:
-            raise ValueError(f"unknown border {changes['border']!r}")
-        if changes.get("display", DISPLAY_MODES[0]) not in DISPLAY_MODES:
-            raise ValueError(f"unknown display mode {changes['display']!r}")
-        self._settings = replace(self._settings, **changes)
+        unknown = set(changes) - {"recipe", *STAGE_FIELDS, *RECIPE_FIELDS, *VIEW_FIELDS}
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        recipe = changes.get("recipe", self._recipe)
+        stage_changes = {key: changes[key] for key in STAGE_FIELDS if key in changes}
+        if stage_changes:
+            stage = replace(recipe.stages[0], **stage_changes)
+            recipe = replace(recipe, stages=(stage, *recipe.stages[1:]))
+        recipe_changes = {key: changes[key] for key in RECIPE_FIELDS if key in changes}
+        if recipe_changes:
+            recipe = replace(recipe, **recipe_changes)
+        view_changes = {key: bool(changes[key]) for key in VIEW_FIELDS if key in changes}
+        view = replace(self._view, **view_changes)
+        recipe_changed = recipe != self._recipe
+        self._recipe, self._view = recipe, view
+        if recipe_changed:
+            self.recipeChanged.emit(recipe)
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
-            self.settingsChanged.emit(self._settings)
             self._request()
 
     # Loading ---------------------------------------------------------------
@@ -290,8 +335,8 @@ class Controller(QObject):
         self._export(Path(path), lambda target: save_image(target, montage(panels)))
 
     def export_kernel(self, path: str | Path, name: str) -> None:
-        """Save the current kernel as a kernel JSON file."""
-        kernel = Kernel(name, np.array(self._settings.weights))
+        """Save the kernel of the edited stage as a kernel JSON file."""
+        kernel = Kernel(name, np.array(self.stage.weights))
         self._export(Path(path), lambda target: write_kernel_file(target, kernel))
 
     def shutdown(self) -> None:
@@ -317,12 +362,10 @@ class Controller(QObject):
         rendering = self._rendering
         if rendering is None or self._closing:
             return
-        if not self._settings.histogram:
+        if not self._view.histogram:
             if rendering.histogram is not None:
                 self._rendering = replace(
-                    rendering,
-                    histogram=None,
-                    settings=replace(rendering.settings, histogram=False),
+                    rendering, histogram=None, view=replace(rendering.view, histogram=False)
                 )
                 self.renderingReady.emit(self._rendering)
             return
@@ -331,11 +374,11 @@ class Controller(QObject):
             self._start("histogram", rendering, lambda: _histogram(pixels8))
 
     def _on_histogram(self, rendering: Rendering, counts: np.ndarray | None) -> None:
-        if counts is None or rendering is not self._rendering or not self._settings.histogram:
+        if counts is None or rendering is not self._rendering or not self._view.histogram:
             return
         counts.flags.writeable = False
         self._rendering = replace(
-            rendering, histogram=counts, settings=replace(rendering.settings, histogram=True)
+            rendering, histogram=counts, view=replace(rendering.view, histogram=True)
         )
         self.renderingReady.emit(self._rendering)
 
@@ -347,15 +390,16 @@ class Controller(QObject):
             return
         self._requests += 1
         if self._running is None:
-            self._run(self._settings)
+            self._run((self._recipe, self._view))
         else:
-            self._waiting = self._settings
+            self._waiting = (self._recipe, self._view)
 
-    def _run(self, settings: Settings) -> None:
+    def _run(self, request: tuple[Recipe, ViewOptions]) -> None:
         image = self._image
+        recipe, view = request
         pinned = self._pinned.result if self._pinned is not None else None
         self._running = self._start(
-            "render", self._requests, lambda: _render(image, settings, pinned)
+            "render", self._requests, lambda: _render(image, recipe, view, pinned)
         )
 
     def _start(self, kind: str, ident: object, function: Callable[[], object]) -> Task:
@@ -401,14 +445,15 @@ class Controller(QObject):
             self.failed.emit(_describe(error, "Could not compute the result"))
             return
         self._rendering = rendering
-        settings = rendering.settings
+        recipe = rendering.recipe
+        shapes = ["×".join(map(str, stage.weights.shape)) for stage in recipe.active_stages]
         log.info(
-            "computed %s with a %s kernel, border %s%s%s, in %.1f ms",
+            "computed %s with %s, border %s%s%s, in %.1f ms",
             "×".join(map(str, rendering.result.shape)),
-            "×".join(map(str, settings.weights.shape)),
-            settings.border,
-            ", flipped" if settings.flip else "",
-            ", grey" if settings.grey else "",
+            f"a {shapes[0]} kernel" if len(shapes) == 1 else f"{' then '.join(shapes)} kernels",
+            recipe.border,
+            ", flipped" if recipe.flip else "",
+            ", grey" if recipe.grey else "",
             rendering.seconds * 1000,
         )
         self.resultReady.emit(rendering.result)

@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
         self.explainer.channelChanged.connect(lambda _channel: self._explain_current())
         self.walkthrough.stepRequested.connect(self.show_walkthrough_step)
         self.histogram_dock.visibilityChanged.connect(
-            lambda visible: self.controller.update_settings(histogram=visible)
+            lambda visible: self.controller.update(histogram=visible)
         )
         controller = self.controller
         controller.imageLoaded.connect(self._on_image_loaded)
@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
         if session is not None:
             self._apply_session(session)
         else:
-            self.controller.update_settings(weights=PRESETS["identity"])
+            self.controller.update(weights=PRESETS["identity"])
             self._show_settings()
         problems = stored.problems + ([session_problem] if session_problem else [])
         problems += problems_so_far
@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
         return session
 
     def _apply_session(self, session: Session) -> None:
-        self.controller.update_settings(
+        self.controller.update(
             weights=session.weights,
             border=session.border,
             display=session.display,
@@ -504,15 +504,15 @@ class MainWindow(QMainWindow):
                 _KernelChange(self, step.before, step.after, step.text, None, None)
             )
         self.undo_stack.setIndex(index)
-        self.controller.update_settings(weights=session.weights)
+        self.controller.update(weights=session.weights)
 
     def _show_settings(self) -> None:
-        settings = self.controller.settings
-        self.editor.set_weights(settings.weights)
-        self.editor.set_flip(settings.flip)
-        self.options.show_settings(settings)
+        recipe = self.controller.recipe
+        self.editor.set_weights(self.controller.stage.weights)
+        self.editor.set_flip(recipe.flip)
+        self.options.show_options(recipe, self.controller.view)
         self._sync_preset_combo()
-        self.analysis.show_analysis(analyse_kernel(settings.weights))
+        self.analysis.show_analysis(analyse_kernel(self.controller.stage.weights))
 
     def _open_session_image(self, session: Session) -> None:
         self._fall_back_to_sample = True
@@ -530,13 +530,13 @@ class MainWindow(QMainWindow):
 
     def _connect_autosave(self) -> None:
         schedule = self.session_keeper.schedule
-        self.controller.settingsChanged.connect(schedule)
+        self.controller.recipeChanged.connect(schedule)
         self.controller.imageLoaded.connect(schedule)
         self.undo_stack.indexChanged.connect(schedule)
         self.views.regionChanged.connect(schedule)
 
     def _session_snapshot(self) -> Snapshot:
-        settings = self.controller.settings
+        recipe = self.controller.recipe
         image = self.controller.image
         pixels = None
         image_path = image_copy = None
@@ -555,12 +555,12 @@ class MainWindow(QMainWindow):
             region = None
         complete = len(history) == self.undo_stack.count()
         session = Session(
-            weights=settings.weights,
-            border=settings.border,
-            flip=settings.flip,
-            grey=settings.grey,
-            display=settings.display,
-            channels_of_result=settings.channels_of_result,
+            weights=self.controller.stage.weights,
+            border=recipe.border,
+            flip=recipe.flip,
+            grey=recipe.grey,
+            display=recipe.display,
+            channels_of_result=self.controller.view.channels_of_result,
             image_path=image_path,
             image_copy=image_copy,
             image_name=image.name if image is not None else "",
@@ -581,18 +581,18 @@ class MainWindow(QMainWindow):
 
     def set_kernel(self, weights: np.ndarray, text: str = "Change kernel") -> None:
         """Use `weights` as the kernel, as one undoable step."""
-        old = self.controller.settings.weights
+        old = self.controller.stage.weights
         self.undo_stack.push(_KernelChange(self, old, np.array(weights), text, None, False))
 
     def choose_preset(self, slug: str) -> None:
         """Load a built-in preset into the grid, with the display mapping that suits it."""
         self.set_kernel(PRESETS[slug], f"Preset {PRESET_NAMES[slug]}")
-        self.controller.update_settings(display=PRESET_DISPLAY[slug])
-        self.options.show_settings(self.controller.settings)
+        self.controller.update(display=PRESET_DISPLAY[slug])
+        self.options.show_options(self.controller.recipe, self.controller.view)
 
     def normalise(self) -> None:
         """Divide the weights by their sum (nothing happens when the sum is 0)."""
-        weights = self.controller.settings.weights
+        weights = self.controller.stage.weights
         normalised = normalise(weights)
         if np.array_equal(normalised, weights):
             self.statusBar().showMessage("The weights sum to 0 or 1: nothing to normalise.", 5000)
@@ -601,24 +601,24 @@ class MainWindow(QMainWindow):
 
     def _show_kernel(self, weights: np.ndarray, *, update_editor: bool) -> None:
         self._requested_at = time.perf_counter()
-        self.controller.update_settings(weights=weights)
+        self.controller.update(weights=weights)
         if update_editor:
             self.editor.set_weights(weights)
         else:
-            self.editor.set_flip(self.controller.settings.flip)
+            self.editor.set_flip(self.controller.recipe.flip)
         self._sync_preset_combo()
-        self.analysis.show_analysis(analyse_kernel(self.controller.settings.weights))
+        self.analysis.show_analysis(analyse_kernel(self.controller.stage.weights))
 
     def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
         self.message_bar.hide()
-        old = self.controller.settings.weights
+        old = self.controller.stage.weights
         self.undo_stack.push(_KernelChange(self, old, weights, "Edit weight", (row, column), True))
 
     def _on_cell_invalid(self, row: int, column: int, reason: str) -> None:
         self.statusBar().showMessage(f"Row {row + 1}, column {column + 1}: {reason}", 8000)
 
     def _on_size_requested(self, height: int, width: int) -> None:
-        weights = resize_centred(self.controller.settings.weights, height, width)
+        weights = resize_centred(self.controller.stage.weights, height, width)
         self.set_kernel(weights, f"Resize to {height}×{width}")
 
     def _load_custom_presets(self) -> list[str]:
@@ -666,7 +666,7 @@ class MainWindow(QMainWindow):
             self._sync_preset_combo()
 
     def _sync_preset_combo(self) -> None:
-        weights = self.controller.settings.weights
+        weights = self.controller.stage.weights
         for index in range(self.preset_combo.count()):
             choice = self.preset_combo.itemData(index)
             candidate = PRESETS.get(choice) if isinstance(choice, str) else None
@@ -680,7 +680,7 @@ class MainWindow(QMainWindow):
     def save_custom_preset(self, name: str) -> None:
         """Keep the current kernel as a preset called `name`, across restarts."""
         try:
-            self.custom_presets.save(Kernel(name, np.array(self.controller.settings.weights)))
+            self.custom_presets.save(Kernel(name, np.array(self.controller.stage.weights)))
         except KernelFileError as error:
             self._on_failed(f"Could not save the preset: {error}")
             return
@@ -707,7 +707,7 @@ class MainWindow(QMainWindow):
 
     def _on_option_changed(self, field: str, value: object) -> None:
         self._requested_at = time.perf_counter()
-        self.controller.update_settings(**{field: value})
+        self.controller.update(**{field: value})
         if field == "flip":
             self.editor.set_flip(bool(value))
 
@@ -794,7 +794,7 @@ class MainWindow(QMainWindow):
         # Until the new result arrives (or if it fails), the views must not show
         # the previous image's result next to this image.
         self.views.clear_image("result")
-        channels_of_result = self.controller.settings.channels_of_result
+        channels_of_result = self.controller.view.channels_of_result
         for name, channel in zip(("red", "green", "blue"), image.channels8, strict=True):
             if channels_of_result:
                 self.views.clear_image(name)
@@ -810,10 +810,10 @@ class MainWindow(QMainWindow):
     def _on_rendering(self, rendering: Rendering) -> None:
         offset = rendering.offset
         self.views.set_image("result", rendering.result8, offset)
-        channels_offset = offset if rendering.settings.channels_of_result else (0, 0)
+        channels_offset = offset if rendering.view.channels_of_result else (0, 0)
         for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
             self.views.set_image(name, channel, channels_offset)
-        of = "result" if rendering.settings.channels_of_result else "original"
+        of = "result" if rendering.view.channels_of_result else "original"
         grey = rendering.channels8[0] is rendering.channels8[1]
         for name in ("red", "green", "blue"):
             self.views.set_title(name, f"{'Grey' if grey else name.capitalize()} ({of})")
@@ -893,8 +893,9 @@ class MainWindow(QMainWindow):
         rendering = self.controller.rendering
         if rendering is None:
             return
-        settings = rendering.settings
-        kernel_height, kernel_width = settings.weights.shape
+        recipe = rendering.recipe
+        weights = recipe.stages[0].weights
+        kernel_height, kernel_width = weights.shape
         self.views.outline(row, column, kernel_height, kernel_width)
         colour = rendering.source.ndim == 3
         self.explainer.set_channel_count(rendering.source.shape[2] if colour else 1)
@@ -908,11 +909,11 @@ class MainWindow(QMainWindow):
             return
         explanation = explain_pixel(
             rendering.source,
-            settings.weights,
+            weights,
             out_row,
             out_column,
-            border=settings.border,
-            flip=settings.flip,
+            border=recipe.border,
+            flip=recipe.flip,
             channel=self.explainer.channel if colour else None,
         )
         channel = f", {self.explainer.channel_combo.currentText().lower()}" if colour else ""
@@ -955,14 +956,14 @@ class MainWindow(QMainWindow):
                 self._walkthrough_image_name = sample.name
                 self.open_path(sample)
         self.set_kernel(PRESETS[step.preset], step.title)
-        self.controller.update_settings(
+        self.controller.update(
             border=step.border,
             display=step.display,
             flip=False,
             grey=False,
             channels_of_result=False,
         )
-        self.options.show_settings(self.controller.settings)
+        self.options.show_options(self.controller.recipe, self.controller.view)
         self.editor.set_flip(False)
         self.walkthrough.show_step(index, step)
         self.walkthrough_dock.show()

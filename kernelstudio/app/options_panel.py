@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
 
-from kernelstudio.app.controller import Settings
+from kernelstudio.app.controller import ViewOptions
+from kernelstudio.pipeline import Recipe
 
 BORDER_LABELS = {
     "mirror": "Mirror (c b | a b c)",
@@ -29,7 +30,8 @@ class OptionsPanel(QWidget):
     Signals
     -------
     changed(str, object)
-        A :class:`~kernelstudio.app.controller.Settings` field name and its new value.
+        The name of the option a person changed (as :meth:`Controller.update
+        <kernelstudio.app.controller.Controller.update>` takes it) and its new value.
     """
 
     changed = Signal(str, object)
@@ -73,17 +75,17 @@ class OptionsPanel(QWidget):
         combo.activated.connect(lambda index: self.changed.emit(field, combo.itemData(index)))
         return combo
 
-    def show_settings(self, settings: Settings) -> None:
-        """Make the controls show `settings` without emitting ``changed``."""
+    def show_options(self, recipe: Recipe, view: ViewOptions) -> None:
+        """Make the controls show `recipe`'s options and `view` without emitting ``changed``."""
         for widget in (self.flip_check, self.channels_check):
             widget.blockSignals(True)
-        self.flip_check.setChecked(settings.flip)
-        self.channels_check.setChecked(settings.channels_of_result)
+        self.flip_check.setChecked(recipe.flip)
+        self.channels_check.setChecked(view.channels_of_result)
         for widget in (self.flip_check, self.channels_check):
             widget.blockSignals(False)
         for combo, value in (
-            (self.border_combo, settings.border),
-            (self.colour_combo, settings.grey),
-            (self.display_combo, settings.display),
+            (self.border_combo, recipe.border),
+            (self.colour_combo, recipe.grey),
+            (self.display_combo, recipe.display),
         ):
             combo.setCurrentIndex(combo.findData(value))

@@ -1,5 +1,7 @@
 """Fixtures for the Qt tests: isolated settings, a configured app, a ready window."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
@@ -79,3 +81,21 @@ def assert_close(result, expected, weights=None, image=None):
     if weights is not None and image is not None:
         scale = float(np.abs(weights).sum() * max(1.0, float(np.abs(image).max())))
     np.testing.assert_allclose(result, expected, atol=2e-6 * scale + 1e-6)
+
+
+def state_of(holder) -> SimpleNamespace:
+    """The edited stage, the recipe's options and the view options of a controller or rendering."""
+    recipe, view, stage = holder.recipe, holder.view, holder.recipe.stages[0]
+    return SimpleNamespace(
+        weights=stage.weights,
+        divisor=stage.divisor,
+        offset=stage.offset,
+        border=recipe.border,
+        flip=recipe.flip,
+        grey=recipe.grey,
+        channels=recipe.channels,
+        alpha=recipe.alpha,
+        display=recipe.display,
+        channels_of_result=view.channels_of_result,
+        histogram=view.histogram,
+    )

@@ -36,7 +36,7 @@ from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS, Kernel, format_weight
 from kernelstudio.walkthrough import STEPS
-from tests.app.conftest import assert_close, oracle
+from tests.app.conftest import assert_close, oracle, state_of
 from tests.app.test_fuzz_gui import type_keys
 from tests.app.test_main_window import drop, files_mime, write_png
 
@@ -192,7 +192,7 @@ class Monkey:
         self.controller.failed.connect(self._on_failed)
         self.controller.renderingReady.connect(self._on_rendering)
         self.controller.saved.connect(self.saves.append)
-        self.first_kernel = np.array(self.controller.settings.weights)
+        self.first_kernel = np.array(self.controller.stage.weights)
         self.images = [(case.name, case.path, case.good) for case in corpus.values()]
         self.images.append(("main", main_path, True))
         self.kernel_files = _write_kernel_files(folder / "kernels")
@@ -212,7 +212,7 @@ class Monkey:
 
     def _on_rendering(self, rendering) -> None:
         # Counts added to an older result (the histogram panel opening) change nothing.
-        if differences(rendering.settings, self.controller.settings) in ([], ["histogram"]):
+        if differences(state_of(rendering), state_of(self.controller)) in ([], ["histogram"]):
             self.render_failed = False
 
     # Driving -----------------------------------------------------------------------
@@ -242,14 +242,14 @@ class Monkey:
                 self.settle()
             rendering = self.controller.rendering
             assert rendering is not None, "no result at the end"
-            assert same_settings(rendering.settings, self.controller.settings)
+            assert same_settings(state_of(rendering), state_of(self.controller))
             self.check_result()
             stack = self.window.undo_stack
             while stack.canUndo():
                 stack.undo()
             self.settle()
             self.check()
-            np.testing.assert_array_equal(self.controller.settings.weights, self.first_kernel)
+            np.testing.assert_array_equal(self.controller.stage.weights, self.first_kernel)
             np.testing.assert_array_equal(self.window.editor.weights, self.first_kernel)
 
     def images_by_name(self, name: str) -> Path:
@@ -288,7 +288,7 @@ class Monkey:
         """Everything the window shows is the controller's state; nothing went wrong."""
         problems = self.trap.take()
         assert not problems, "\n".join(problems)
-        window, settings = self.window, self.controller.settings
+        window, settings = self.window, state_of(self.controller)
         self._check_grid(settings)
         options = window.options
         assert options.flip_check.isChecked() == settings.flip, "flip check"
@@ -355,13 +355,13 @@ class Monkey:
                 assert views.shown(name) is channel, f"{name} view"
             # The histogram field only says whether counts come along; a hidden
             # panel's counts are extra work, not a wrong picture.
-            stale = differences(rendering.settings, controller.settings)
+            stale = differences(state_of(rendering), state_of(controller))
             stale = [f for f in stale if f != "histogram"]
             if stale:
                 # The latest request failed (e.g. 'valid' with a kernel larger than the
                 # image): the previous result stays, and the person was told why.
                 assert self.render_failed, f"an older result ({stale}) is shown, no word why"
-            if controller.settings.histogram and not stale:
+            if controller.view.histogram and not stale:
                 assert rendering.histogram is not None, "the histogram panel has no counts"
                 assert window.histogram.counts is rendering.histogram, (
                     "histogram of another result"
@@ -376,7 +376,7 @@ class Monkey:
     def check_result(self) -> None:
         """The latest result is scipy's for its settings and the current image."""
         rendering = self.controller.rendering
-        settings = rendering.settings
+        settings = state_of(rendering)
         pixels = self.controller.image.pixels
         source = to_grey(pixels) if settings.grey else pixels
         with np.errstate(over="ignore", invalid="ignore"):
@@ -395,7 +395,7 @@ class Monkey:
     # Helpers -----------------------------------------------------------------------
 
     def _cell(self) -> tuple[int, int]:
-        height, width = self.controller.settings.weights.shape
+        height, width = self.controller.stage.weights.shape
         return self.random.randrange(height), self.random.randrange(width)
 
     def _type(self, text: str, value: float | None, cell: tuple[int, int] | None = None) -> str:
@@ -419,7 +419,7 @@ class Monkey:
             f"{'refused' if target.property('invalid') else 'accepted'}: {target.toolTip()}"
         )
         if accepted and others_valid:
-            assert self.controller.settings.weights[row, column] == value
+            assert self.controller.stage.weights[row, column] == value
         return f"{text!r} into {row},{column} ({'accepted' if accepted else 'refused'})"
 
     def _choose(self, combo, index: int) -> None:
@@ -440,7 +440,7 @@ class Monkey:
 
     @action(1)
     def type_2e38_into_two_cells(self) -> str:
-        height, width = self.controller.settings.weights.shape
+        height, width = self.controller.stage.weights.shape
         if height * width < 2:
             return "skipped: one cell"
         first, second = self.random.sample(
@@ -458,9 +458,9 @@ class Monkey:
     def change_size(self) -> str:
         combo = self.window.editor.size_combo
         size = self.random.choice((3, 5, 7))
-        before = self.controller.settings.weights
+        before = self.controller.stage.weights
         self._choose(combo, combo.findText(f"{size}×{size}"))
-        weights = self.controller.settings.weights
+        weights = self.controller.stage.weights
         assert weights.shape == (size, size)
         if before.shape == (size, size):
             assert weights is before
@@ -471,7 +471,7 @@ class Monkey:
         combo = self.window.preset_combo
         index = self.random.randrange(combo.count())
         choice = combo.itemData(index)
-        before = self.controller.settings
+        before = (self.controller.recipe, self.controller.view)
         self._choose(combo, index)
         self._expect_preset(choice, before)
         return f"{combo.itemText(index)!r}"
@@ -491,14 +491,14 @@ class Monkey:
         return repr(chosen.text())
 
     def _expect_preset(self, choice, before) -> None:
-        settings = self.controller.settings
+        settings = state_of(self.controller)
         if isinstance(choice, str):
             np.testing.assert_array_equal(settings.weights, PRESETS[choice])
             assert settings.display == PRESET_DISPLAY[choice]
         elif isinstance(choice, Kernel):
             np.testing.assert_array_equal(settings.weights, choice.weights)
-        elif before is not None:
-            assert settings is before  # "Custom kernel" is a label, not a kernel
+        elif before is not None:  # "Custom kernel" is a label, not a kernel
+            assert (self.controller.recipe, self.controller.view) == before
 
     @action(1)
     def save_custom_preset(self) -> str:
@@ -525,13 +525,13 @@ class Monkey:
 
     @action(1)
     def normalise(self) -> str:
-        before = np.array(self.controller.settings.weights)
+        before = np.array(self.controller.stage.weights)
         total, scale = before.sum(), np.abs(before).sum()
         if self.random.random() < 0.5:
             self.window.normalise_button.click()
         else:
             self.window.normalise_action.trigger()
-        after = self.controller.settings.weights
+        after = self.controller.stage.weights
         if abs(total) <= 1e-9 * max(scale, 1.0):
             np.testing.assert_array_equal(after, before)
         else:
@@ -542,14 +542,14 @@ class Monkey:
     def import_kernel(self) -> str:
         name = self.random.choice(list(self.kernel_files))
         path, weights = self.kernel_files[name]
-        before = self.controller.settings
+        before = (self.controller.recipe, self.controller.view)
         self.window.message_bar.hide()
         self.window.import_kernel(path)
         if weights is None:
             assert "Could not import the kernel" in self.window.message_bar.text
-            assert self.controller.settings is before
+            assert (self.controller.recipe, self.controller.view) == before
         else:
-            np.testing.assert_array_equal(self.controller.settings.weights, weights)
+            np.testing.assert_array_equal(self.controller.stage.weights, weights)
         return name
 
     # Actions: options ------------------------------------------------------------
@@ -559,14 +559,14 @@ class Monkey:
         border = self.random.choice(BORDERS)
         combo = self.window.options.border_combo
         self._choose(combo, combo.findData(border))
-        assert self.controller.settings.border == border
+        assert self.controller.recipe.border == border
         return border
 
     @action(1)
     def toggle_flip(self) -> str:
-        flip = not self.controller.settings.flip
+        flip = not self.controller.recipe.flip
         self.window.options.flip_check.click()
-        assert self.controller.settings.flip == flip
+        assert self.controller.recipe.flip == flip
         return str(flip)
 
     @action(1)
@@ -574,7 +574,7 @@ class Monkey:
         grey = self.random.random() < 0.5
         combo = self.window.options.colour_combo
         self._choose(combo, combo.findData(grey))
-        assert self.controller.settings.grey == grey
+        assert self.controller.recipe.grey == grey
         return "grey" if grey else "colour"
 
     @action(1)
@@ -582,14 +582,14 @@ class Monkey:
         display = self.random.choice(DISPLAY_MODES)
         combo = self.window.options.display_combo
         self._choose(combo, combo.findData(display))
-        assert self.controller.settings.display == display
+        assert self.controller.recipe.display == display
         return display
 
     @action(1)
     def toggle_channels(self) -> str:
-        channels = not self.controller.settings.channels_of_result
+        channels = not self.controller.view.channels_of_result
         self.window.options.channels_check.click()
-        assert self.controller.settings.channels_of_result == channels
+        assert self.controller.view.channels_of_result == channels
         return str(channels)
 
     # Actions: the walkthrough ----------------------------------------------------
@@ -624,7 +624,7 @@ class Monkey:
         return f"{button.text()} ({'enabled' if enabled else 'disabled'})"
 
     def _expect_step(self, index: int) -> None:
-        step, settings = STEPS[index], self.controller.settings
+        step, settings = STEPS[index], state_of(self.controller)
         np.testing.assert_array_equal(settings.weights, PRESETS[step.preset])
         assert (settings.border, settings.display, settings.flip) == (
             step.border,
@@ -761,7 +761,7 @@ class Monkey:
         assert len(self.saves) == saves + 1, f"{kind} export not reported as saved"
         if kind == "kernel":
             saved = json.loads(target.read_text())["weights"]
-            np.testing.assert_array_equal(saved, self.controller.settings.weights)
+            np.testing.assert_array_equal(saved, self.controller.stage.weights)
         elif kind == "result":
             written = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
             if written.ndim == 3:
@@ -782,7 +782,7 @@ def same_settings(first, second) -> bool:
 
 
 def differences(first, second) -> list[str]:
-    """The fields in which two controller Settings differ."""
+    """The fields in which two states (see state_of) differ."""
     return [f for f in vars(first) if not np.array_equal(getattr(first, f), getattr(second, f))]
 
 

@@ -40,7 +40,7 @@ def choose_border(qtbot, window, border):
     combo = window.options.border_combo
     combo.setCurrentIndex(combo.findData(border))
     combo.activated.emit(combo.currentIndex())
-    qtbot.waitUntil(lambda: window.controller.settings.border == border, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.recipe.border == border, timeout=10_000)
 
 
 def assert_still_works(qtbot, window, image):
@@ -56,7 +56,7 @@ def assert_still_works(qtbot, window, image):
 
 @pytest.mark.parametrize("case", GOOD_NAMES, indirect=True)
 def test_dropping_a_good_file_shows_it_and_its_result(qtbot, window, case):
-    np.testing.assert_array_equal(window.controller.settings.weights, IDENTITY)
+    np.testing.assert_array_equal(window.controller.stage.weights, IDENTITY)
     with qtbot.waitSignal(window.controller.imageLoaded, timeout=10_000) as loaded:
         drop(window, files_mime(case.path))
     image = loaded.args[0]

@@ -106,7 +106,7 @@ def settle(qtbot, controller):
 
 def rerender(qtbot, controller, **changes):
     with qtbot.waitSignal(controller.renderingReady, timeout=WAIT_MS) as blocker:
-        controller.update_settings(**changes)
+        controller.update(**changes)
     return blocker.args[0]
 
 
@@ -122,7 +122,7 @@ def sample(qtbot, controller):
 @pytest.mark.parametrize("source", ["path", "pixels"])
 def test_load_emits_the_image_then_its_result(qtbot, controller, emitted, source):
     expected = sample_rgb()
-    controller.update_settings(weights=BOX)  # kept until an image arrives
+    controller.update(weights=BOX)  # kept until an image arrives
     load(qtbot, controller, None if source == "path" else expected)
     (image,) = of(emitted, "imageLoaded")
     (result,) = of(emitted, "resultReady")
@@ -201,7 +201,7 @@ def test_load_failure_reports_and_keeps_the_current_image(qtbot, controller, tmp
     assert f"'{path.name}'" in blocker.args[0]
     assert controller.image is image
     assert controller.rendering is rendering
-    assert rerender(qtbot, controller, weights=BOX).settings.weights.shape == (3, 3)
+    assert rerender(qtbot, controller, weights=BOX).recipe.stages[0].weights.shape == (3, 3)
 
 
 # Settings ------------------------------------------------------------------------
@@ -286,24 +286,24 @@ def test_histogram_counts_result8_per_channel(qtbot, controller, sample, grey):
     ids=["even", "nan", "too-big", "border", "display", "weights+border", "weights+display"],
 )
 def test_invalid_settings_raise_and_change_nothing(qtbot, controller, sample, changes, message):
-    before = controller.settings
+    before = controller.recipe
     rendering = controller.rendering
     with (
         qtbot.assertNotEmitted(controller.renderingReady, wait=50),
         pytest.raises(ValueError, match=message),
     ):
-        controller.update_settings(**changes)
-    assert controller.settings is before
+        controller.update(**changes)
+    assert controller.recipe is before
     assert controller.rendering is rendering
     assert controller.is_idle
 
 
 def test_weights_are_copied_and_read_only(controller):
     weights = np.array(EDGE)
-    controller.update_settings(weights=weights)
+    controller.update(weights=weights)
     weights[:] = 0
-    np.testing.assert_array_equal(controller.settings.weights, EDGE)
-    assert not controller.settings.weights.flags.writeable
+    np.testing.assert_array_equal(controller.recipe.stages[0].weights, EDGE)
+    assert not controller.recipe.stages[0].weights.flags.writeable
 
 
 # Latest edit wins --------------------------------------------------------------
@@ -317,25 +317,25 @@ def test_latest_edit_wins(qtbot, controller, spy, emitted):
     qtbot.waitUntil(lambda: len(render.calls) == 1, timeout=WAIT_MS)
     kernels = [np.diag([0.0, 1.0 + step / 10, 0.0]) for step in range(50)]
     for weights in kernels:
-        controller.update_settings(weights=weights, border="nearest")
+        controller.update(weights=weights, border="nearest")
     assert len(render.calls) == 1
     assert not of(emitted, "resultReady")
     render.gate.set()
     settle(qtbot, controller)
     # One running job, then the newest waiting request; the 48 in between are never run.
     assert len(render.calls) == 2
-    assert render.calls[-1][1] is controller.settings
+    assert render.calls[-1][1] is controller.recipe
     (result,) = of(emitted, "resultReady")
     (rendering,) = of(emitted, "renderingReady")
     assert rendering.result is result
-    np.testing.assert_array_equal(rendering.settings.weights, kernels[-1])
+    np.testing.assert_array_equal(rendering.recipe.stages[0].weights, kernels[-1])
     assert_close(result, oracle(image, kernels[-1], border="nearest"), kernels[-1], image)
 
 
 def test_load_during_a_render_drops_the_stale_result(qtbot, controller, spy, emitted):
     render = spy("_render")
     render.gate.clear()
-    controller.update_settings(weights=BOX)
+    controller.update(weights=BOX)
     controller.load_pixels(tiny_image(1), "first")
     qtbot.waitUntil(lambda: len(render.calls) == 1, timeout=WAIT_MS)
     second = tiny_image(2)
@@ -447,7 +447,7 @@ def test_export_views_writes_the_montage(qtbot, controller, sample, out):
 
 
 def test_export_kernel_writes_json(qtbot, controller, out):
-    controller.update_settings(weights=ASYMMETRIC)  # needs no image
+    controller.update(weights=ASYMMETRIC)  # needs no image
     export(qtbot, controller, "export_kernel", out / "mine.json", "Mine")
     with open(out / "mine.json", encoding="utf-8") as stream:
         document = json.load(stream)
@@ -547,9 +547,12 @@ def test_shutdown_while_busy_emits_nothing_afterwards(qtbot, controller, spy, em
 @pytest.mark.parametrize(
     ("changes", "arrays"),
     [
-        ({"weights": EDGE}, lambda r: [r.result, r.result8, *r.channels8, r.settings.weights]),
+        (
+            {"weights": EDGE},
+            lambda r: [r.result, r.result8, *r.channels8, r.recipe.stages[0].weights],
+        ),
         ({"grey": True, "channels_of_result": True}, lambda r: [r.result, *r.channels8]),
-        ({}, lambda r: [r.settings.weights]),
+        ({}, lambda r: [r.recipe.stages[0].weights]),
         ({"histogram": True}, lambda r: [r.histogram]),
     ],
     ids=["views", "grey", "default-weights", "histogram"],
@@ -568,7 +571,7 @@ def test_exports_queued_behind_a_slow_job_are_written_before_shutdown_returns(
     rendering = load(qtbot, controller, tiny_image())
     render = spy("_render")
     render.gate.clear()
-    controller.update_settings(weights=EDGE)
+    controller.update(weights=EDGE)
     qtbot.waitUntil(lambda: len(render.calls) == 1, timeout=WAIT_MS)
     saving = spy("save_image")
     saving.gate.clear()

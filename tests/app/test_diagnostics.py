@@ -225,7 +225,7 @@ def test_unexpected_failures_are_logged_with_their_traceback(
 
     monkeypatch.setattr(controller_module, "_render", broken_render)
     with qtbot.waitSignal(controller.failed, timeout=WAIT_MS):
-        controller.update_settings(weights=PRESETS["sharpen"])
+        controller.update(weights=PRESETS["sharpen"])
     text = read_log(log_file)
     assert " ERROR    " in text
     assert "render failed unexpectedly" in text

@@ -54,16 +54,16 @@ def test_the_view_only_ever_receives_uint8_pixels(
 ):
     controller = loaded_controller
     if not _float32_can_hold(weights):
-        before = controller.settings
+        before = controller.recipe
         with pytest.raises(ValueError, match="float32 limit"):
-            controller.update_settings(weights=weights, display=display, border=border)
-        assert controller.settings is before
+            controller.update(weights=weights, display=display, border=border)
+        assert controller.recipe is before
         event("refused: beyond float32")
         return
     with qtbot.waitSignal(controller.renderingReady, timeout=WAIT_MS) as blocker:
-        controller.update_settings(weights=weights, display=display, border=border)
+        controller.update(weights=weights, display=display, border=border)
     rendering = blocker.args[0]
-    assert rendering.settings is controller.settings
+    assert rendering.recipe is controller.recipe
     assert rendering.result8.dtype == np.uint8
     assert rendering.result8.shape == rendering.result.shape == (24, 24, 3)
     assert all(channel.dtype == np.uint8 for channel in rendering.channels8)
@@ -105,9 +105,9 @@ def render_calls(monkeypatch):
     calls = []
     real_render = controller_module._render
 
-    def counting(image, settings, *rest):
-        calls.append(settings)
-        return real_render(image, settings, *rest)
+    def counting(image, recipe, *rest):
+        calls.append(recipe)
+        return real_render(image, recipe, *rest)
 
     monkeypatch.setattr(controller_module, "_render", counting)
     return calls
@@ -140,7 +140,7 @@ def test_typing_anything_into_a_cell_updates_the_kernel_or_marks_the_cell(
     qtbot.keyClick(target, Qt.Key.Key_Backspace)
     type_keys(qtbot, target, text[:-1])
     qtbot.waitUntil(lambda: controller.is_idle, timeout=WAIT_MS)
-    settings_before, renders_before = controller.settings, len(render_calls)
+    recipe_before, renders_before = controller.recipe, len(render_calls)
 
     type_keys(qtbot, target, text[-1])
 
@@ -152,7 +152,7 @@ def test_typing_anything_into_a_cell_updates_the_kernel_or_marks_the_cell(
     if expected is None:
         assert target.property("invalid") is True
         assert target.toolTip() == problem
-        assert controller.settings is settings_before  # no request at all
+        assert controller.recipe is recipe_before  # no request at all
         qtbot.waitUntil(lambda: controller.is_idle, timeout=WAIT_MS)
         assert len(render_calls) == renders_before
         return
@@ -160,9 +160,9 @@ def test_typing_anything_into_a_cell_updates_the_kernel_or_marks_the_cell(
     assert target.toolTip() == ""
     weights = PRESETS["identity"].copy()
     weights[row, column] = expected
-    np.testing.assert_array_equal(controller.settings.weights, weights)
+    np.testing.assert_array_equal(controller.stage.weights, weights)
     qtbot.waitUntil(
-        lambda: controller.is_idle and controller.rendering.settings is controller.settings,
+        lambda: controller.is_idle and controller.rendering.recipe is controller.recipe,
         timeout=WAIT_MS,
     )
     assert controller.rendering.result8.dtype == np.uint8

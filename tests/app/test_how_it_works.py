@@ -55,7 +55,7 @@ def test_hovering_a_pixel_explains_it(qtbot, window, border):
 def test_flip_explains_the_rotated_kernel(qtbot, window):
     window.choose_preset("sobel-left")
     window.options.flip_check.click()
-    qtbot.waitUntil(lambda: window.controller.rendering.settings.flip, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.rendering.recipe.flip, timeout=10_000)
     window.choose_pixel(10, 10)
     np.testing.assert_array_equal(table_numbers(window.explainer.weights), PRESETS["sobel-right"])
 
@@ -128,7 +128,7 @@ def test_walkthrough_runs_start_to_end(qtbot, window):
         rendering = wait_for_result(qtbot, window, weights)
         qtbot.waitUntil(
             lambda step=step: (
-                window.controller.rendering.settings.border == step.border
+                window.controller.rendering.recipe.border == step.border
                 and (window.controller.image.pixels.ndim == 3) == (step.image == "colour")
             ),
             timeout=10_000,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 
 from kernelstudio.kernels import PRESET_DISPLAY, PRESET_NAMES, PRESETS
 from kernelstudio.samples import sample_image_path
-from tests.app.conftest import assert_close, oracle, oracle8
+from tests.app.conftest import assert_close, oracle, oracle8, state_of
 
 
 def sample_rgb():
@@ -39,7 +39,7 @@ def wait_for_result(qtbot, window, weights, **options):
         lambda: (
             window.controller.is_idle
             and window.controller.rendering is not None
-            and np.array_equal(window.controller.rendering.settings.weights, weights)
+            and np.array_equal(window.controller.rendering.recipe.stages[0].weights, weights)
         ),
         timeout=10_000,
     )
@@ -52,9 +52,7 @@ def choose_border(qtbot, window, border):
     combo.setCurrentIndex(combo.findData(border))
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(
-        lambda: (
-            window.controller.is_idle and window.controller.rendering.settings.border == border
-        ),
+        lambda: window.controller.is_idle and window.controller.rendering.recipe.border == border,
         timeout=10_000,
     )
     return window.controller.rendering
@@ -106,7 +104,7 @@ def test_opens_on_the_sample_with_identity_result(window):
     image = window.controller.image
     np.testing.assert_array_equal(image.pixels, sample_rgb())
     rendering = window.controller.rendering
-    np.testing.assert_array_equal(rendering.settings.weights, PRESETS["identity"])
+    np.testing.assert_array_equal(rendering.recipe.stages[0].weights, PRESETS["identity"])
     assert_close(rendering.result, oracle(sample_rgb(), PRESETS["identity"]))
     assert window.preset_combo.currentData() == "identity"
     assert "coffee.png" in window.windowTitle()
@@ -213,7 +211,7 @@ def test_choosing_a_preset_in_the_combo_fills_the_grid(qtbot, window, slug):
     rendering = wait_for_result(qtbot, window, weights)
     np.testing.assert_array_equal(window.editor.weights, weights)
     assert window.editor.grid.cell(0, 0).objectName() == "cell_0_0"
-    assert rendering.settings.display == PRESET_DISPLAY[slug]
+    assert rendering.recipe.display == PRESET_DISPLAY[slug]
     expected8 = oracle8(sample_rgb(), weights, PRESET_DISPLAY[slug])
     assert np.abs(rendering.result8.astype(int) - expected8).max() <= 1
 
@@ -254,7 +252,7 @@ def test_flip_applies_the_rotated_kernel_and_shows_it(qtbot, window):
     window.choose_preset("sobel-left")
     window.options.flip_check.click()
     qtbot.waitUntil(
-        lambda: window.controller.is_idle and window.controller.rendering.settings.flip,
+        lambda: window.controller.is_idle and window.controller.rendering.recipe.flip,
         timeout=10_000,
     )
     expected = oracle(sample_rgb(), PRESETS["sobel-left"], flip=True)
@@ -268,7 +266,7 @@ def test_greyscale_processing(qtbot, window):
     combo.setCurrentIndex(combo.findData(True))
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(
-        lambda: window.controller.is_idle and window.controller.rendering.settings.grey,
+        lambda: window.controller.is_idle and window.controller.rendering.recipe.grey,
         timeout=10_000,
     )
     grey = cv2.cvtColor(cv2.imread(str(sample_image_path())), cv2.COLOR_BGR2GRAY)
@@ -309,10 +307,10 @@ def test_options_and_kernel_are_restored_on_restart(qtbot, window, make_window):
     combo.setCurrentIndex(combo.findData("wrap"))
     combo.activated.emit(combo.currentIndex())
     window.options.flip_check.click()
-    qtbot.waitUntil(lambda: window.controller.settings.flip, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.recipe.flip, timeout=10_000)
     window.close()
     reopened = make_window()
-    settings = reopened.controller.rendering.settings
+    settings = state_of(reopened.controller.rendering)
     np.testing.assert_array_equal(settings.weights, PRESETS["laplacian"])
     assert (settings.border, settings.flip, settings.display) == ("wrap", True, "abs")
     assert reopened.options.flip_check.isChecked()
@@ -333,7 +331,7 @@ def test_import_and_export_kernel_files(qtbot, window, tmp_path):
     broken.write_text("{")
     window.import_kernel(broken)
     assert "not valid JSON" in window.message_bar.text
-    np.testing.assert_array_equal(window.controller.settings.weights, [[1, 0, -1]])
+    np.testing.assert_array_equal(window.controller.stage.weights, [[1, 0, -1]])
 
 
 # Loading by drop and paste -----------------------------------------------------
@@ -478,9 +476,7 @@ def test_channel_views_show_the_original_or_the_result(qtbot, window):
     np.testing.assert_array_equal(red, sample_rgb()[..., 0])
     window.options.channels_check.click()
     qtbot.waitUntil(
-        lambda: (
-            window.controller.is_idle and window.controller.rendering.settings.channels_of_result
-        ),
+        lambda: window.controller.is_idle and window.controller.rendering.view.channels_of_result,
         timeout=10_000,
     )
     expected = oracle8(sample_rgb(), PRESETS["outline"], "abs")[..., 0]
@@ -659,4 +655,4 @@ def test_choosing_custom_kernel_in_the_combo_keeps_naming_the_applied_preset(qtb
     combo.setCurrentIndex(0)
     combo.activated.emit(0)
     assert combo.currentData() == "outline"
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["outline"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["outline"])

@@ -106,4 +106,4 @@ def test_five_thousand_monkey_actions_keep_memory_flat(monkey, record_property):
     record_property("actions_per_second", round(rate, 1))
     record_property("rss_growth_mb", round(growth_mb, 2))
     assert growth_mb < RSS_LIMIT_MB
-    np.testing.assert_array_equal(monkey.controller.settings.weights, monkey.first_kernel)
+    np.testing.assert_array_equal(monkey.controller.stage.weights, monkey.first_kernel)

@@ -20,7 +20,7 @@ from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS
-from tests.app.conftest import assert_close, oracle
+from tests.app.conftest import assert_close, oracle, state_of
 from tests.app.test_main_window import sample_rgb, wait_for_result
 
 WAIT_MS = 10_000
@@ -83,7 +83,7 @@ def settle(qtbot, controller):
         lambda: (
             controller.is_idle
             and controller.rendering is not None
-            and controller.rendering.settings is controller.settings
+            and controller.rendering.recipe is controller.recipe
         ),
         timeout=WAIT_MS,
     )
@@ -121,7 +121,7 @@ def test_ten_thousand_rapid_edits_keep_memory_flat_and_end_on_the_last_kernel(
         # until the latest result is in, as when a person pauses, so thousands of renders
         # start, finish and are dropped or delivered.
         for step in range(first, stop):
-            controller.update_settings(weights=kernels[step])
+            controller.update(weights=kernels[step])
             if step % BURST == BURST - 1 and not controller.is_idle:
                 qtbot.waitSignal(controller.renderingReady, timeout=WAIT_MS).wait()
 
@@ -148,7 +148,7 @@ def test_ten_thousand_rapid_edits_keep_memory_flat_and_end_on_the_last_kernel(
     # At most the running job and the one waiting were left when typing stopped.
     assert render_spy.calls - renders_when_typing_stopped <= 2
     assert render_spy.calls <= EDITS / 2 + 2
-    np.testing.assert_array_equal(rendering.settings.weights, kernels[-1])
+    np.testing.assert_array_equal(rendering.recipe.stages[0].weights, kernels[-1])
     assert_close(rendering.result, oracle(image, kernels[-1]), kernels[-1], image)
 
 
@@ -173,7 +173,7 @@ def test_a_thousand_mixed_operations_end_in_the_state_last_asked_for(
         "display": "clip",
         "grey": False,
     }
-    controller.update_settings(**state)
+    controller.update(**state)
     expected_name, expected_pixels = "start", random_image(rng)
     controller.load_pixels(expected_pixels, expected_name)
     counts = dict.fromkeys(["preset", "option", "pixels", "file"], 0)
@@ -208,7 +208,7 @@ def test_a_thousand_mixed_operations_end_in_the_state_last_asked_for(
             controller.load_path(path)
             changes, kind = {}, "file"
         if changes:
-            controller.update_settings(**changes)
+            controller.update(**changes)
             state.update(changes)
         counts[kind] += 1
         pause = choose.random()
@@ -234,7 +234,7 @@ def test_a_thousand_mixed_operations_end_in_the_state_last_asked_for(
 def assert_shows(controller, rendering, state, pixels):
     """The rendering is of `pixels` with the settings in `state`, as the oracle computes it."""
     np.testing.assert_array_equal(controller.image.pixels, pixels)
-    settings = rendering.settings
+    settings = state_of(rendering)
     for field, value in state.items():
         np.testing.assert_array_equal(getattr(settings, field), value, err_msg=field)
     source = to_grey(pixels) if settings.grey else pixels
@@ -286,7 +286,7 @@ def test_closing_the_window_mid_job_returns_and_nothing_arrives_afterwards(
     assert job_done_before_close_returned
     assert not window.isVisible()
     qapp.processEvents()  # deliver the finished job's queued report
-    controller.update_settings(weights=PRESETS["outline"])
+    controller.update(weights=PRESETS["outline"])
     qapp.processEvents()
     assert arrived == []
     assert len(calls) == 1  # the waiting edit was dropped, the later one never started
@@ -304,7 +304,7 @@ def test_after_shutdown_mid_job_the_controller_is_idle(qtbot, qapp, controller, 
         return real_render(*args)
 
     monkeypatch.setattr(controller_module, "_render", blocking_render)
-    controller.update_settings(weights=PRESETS["box-blur"])
+    controller.update(weights=PRESETS["box-blur"])
     qtbot.waitUntil(entered.is_set, timeout=WAIT_MS)
     releaser = threading.Timer(0.2, release.set)
     releaser.start()

@@ -26,6 +26,7 @@ from kernelstudio.app.stored_state import (
     read_json_document,
 )
 from kernelstudio.kernels import PRESETS, Kernel, write_kernel_file
+from tests.app.conftest import state_of
 
 DEEP = "[" * 100_000 + "]" * 100_000
 POISONS = {
@@ -261,7 +262,7 @@ def test_the_window_starts_on_any_poisoned_setting(make_window, key, poison):
     store.setValue(key, poison)
     store.sync()
     window = make_window()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["identity"])
     stored_now = QSettings().value(key)
     if key == "files/recent" and isinstance(poison, str) and len(poison) < 4096:
         assert stored_now is not None  # a one-item list of text is a fine list
@@ -282,7 +283,7 @@ def test_the_window_starts_on_raw_poisoned_settings_text(make_window, key, raw):
     write_raw_setting(key, raw)
     window = make_window()
     assert window.isVisible()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["identity"])
 
 
 @pytest.mark.parametrize(("field", "value"), [*FIELD_POISONS, ("kernel", DEEP)])
@@ -296,7 +297,7 @@ def test_the_window_starts_on_a_poisoned_session(make_window, field, value):
         text = text.replace(json.dumps(DEEP), DEEP)
     (folder / SESSION_FILE_NAME).write_text(text)
     window = make_window()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["identity"])
     assert "could not be restored" in window.message_bar.text
     assert (folder / "session.json.bad").read_text() == text
 
@@ -307,7 +308,7 @@ def test_the_window_restores_a_good_session_quietly(make_window):
     session = a_session(image_path=None, closed_normally=True)
     (folder / SESSION_FILE_NAME).write_text(session_to_json(session))
     window = make_window()
-    settings = window.controller.settings
+    settings = state_of(window.controller)
     np.testing.assert_array_equal(settings.weights, session.weights)
     np.testing.assert_array_equal(window.editor.weights, session.weights)
     assert (settings.border, settings.flip, settings.grey, settings.display) == (
@@ -320,9 +321,9 @@ def test_the_window_restores_a_good_session_quietly(make_window):
     assert window.message_bar.text == ""
     # The restored history undoes to where it started.
     window.undo_stack.undo()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["identity"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["identity"])
     window.undo_stack.redo()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["sharpen"])
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["sharpen"])
 
 
 def test_kernel_and_options_of_version_0_1_settings_still_load(make_window):
@@ -332,9 +333,9 @@ def test_kernel_and_options_of_version_0_1_settings_still_load(make_window):
     store.setValue("options/flip", True)
     store.sync()
     window = make_window()
-    np.testing.assert_array_equal(window.controller.settings.weights, PRESETS["outline"])
-    assert window.controller.settings.border == "nearest"
-    assert window.controller.settings.flip
+    np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["outline"])
+    assert window.controller.recipe.border == "nearest"
+    assert window.controller.recipe.flip
     assert not QSettings().contains("kernel/weights")
 
 

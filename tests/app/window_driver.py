@@ -36,14 +36,14 @@ from kernelstudio.app.main_window import MainWindow
 def report(window: MainWindow, **extra: object) -> None:
     image = window.controller.image
     state = {
-        "weights": window.controller.settings.weights.tolist(),
+        "weights": window.controller.stage.weights.tolist(),
         "grid": window.editor.weights.tolist(),
         "refused": {
             cell.objectName(): cell.toolTip()
             for cell in window.findChildren(QLineEdit)
             if cell.property("invalid")
         },
-        "border": window.controller.settings.border,
+        "border": window.controller.recipe.border,
         "image": None if image is None else image.name,
         "image_path": None if image is None or image.path is None else str(image.path),
         "message": window.message_bar.text,
@@ -64,7 +64,7 @@ def act(window: MainWindow, scenario: str, app: QApplication) -> None:
         type_into(window, 0, 0, "-1")
 
         def shown(rendering) -> None:
-            if rendering.settings.weights[0, 0] == -1:
+            if rendering.recipe.stages[0].weights[0, 0] == -1:
                 report(window)
 
         window.controller.renderingReady.connect(shown)
