@@ -441,12 +441,7 @@ def _display(
             f"clamped to 0…255 and rounded half up: {shown}"
         )
     assert result is not None
-    colour, _ = split_alpha(result)
-    finite = np.isfinite(colour)
-    low = float(np.min(colour, where=finite, initial=np.inf))
-    high = float(np.max(colour, where=finite, initial=-np.inf))
-    if not np.isfinite(low):
-        low = high = 0.0
+    low, high = _finite_range(split_alpha(result)[0])
     # The same mapping as to_display: the result's range goes in with the value.
     shown = int(to_uint8(np.array([value, low, high], np.float32), mode, white=white)[0])
     if np.isnan(value):
@@ -468,4 +463,17 @@ def _display(
         f"signed: 127.5 + {float(value):g} × 127.5 / {magnitude:g} = {scaled:g}, "
         f"clamped to 0…255 and rounded half up: {shown} "
         f"(±{magnitude:g}, the result's largest magnitude, shows as 255 and 0)"
+    )
+
+
+def _finite_range(colour: np.ndarray) -> tuple[float, float]:
+    # The smallest and largest finite values, as to_display's mapping takes them.
+    low, high = float(colour.min()), float(colour.max())
+    if np.isfinite(low) and np.isfinite(high):
+        return low, high
+    finite = np.isfinite(colour)
+    if not finite.any():
+        return 0.0, 0.0
+    return float(colour.min(where=finite, initial=np.inf)), float(
+        colour.max(where=finite, initial=-np.inf)
     )
