@@ -101,7 +101,7 @@ class RecipeExplanation:
         One per enabled stage, in order; empty for a channel that passes
         through.
     value : float
-        The result's float32 value.
+        The result's float32 value (read from `result` when given).
     display_value : int
         The 8-bit value :func:`kernelstudio.pipeline.to_display` gives it.
     display_rule : str
@@ -175,7 +175,11 @@ def explain_recipe_pixel(
     row: cut at the image's top and bottom (where the border then acts as on
     the whole image), taken across the edge for ``wrap``, and the whole image
     when it is not taller. Full rows keep the engine's sums in the order it
-    uses on the whole image, so the values are those of ``render`` itself.
+    uses on the whole image, so the values are those of ``render`` itself,
+    except for kernels large enough for the engine's FFT (see
+    :data:`kernelstudio.convolution.FFT_COST`), whose tiles follow the
+    strip's height: there they agree within the FFT's rounding. The result's
+    `value` is read from `result` when it is given.
 
     Examples
     --------

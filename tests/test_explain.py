@@ -339,3 +339,16 @@ def test_valid_pixels_index_the_smaller_result():
         explain_recipe_pixel(image, recipe, 3, 3, channel=0)
     with pytest.raises(ValueError, match="image of 2×7 pixels is smaller than the recipe's"):
         explain_recipe_pixel(image[:2], recipe, 0, 0, channel=0)
+
+
+def test_fft_sized_kernels_agree_within_the_ffts_rounding():
+    rng = np.random.default_rng(11)
+    image = rng.integers(0, 256, size=(70, 60, 3)).astype(np.uint8)
+    stages = (Stage(rng.normal(size=(25, 25))), Stage(rng.normal(size=(3, 3))))
+    recipe = Recipe(stages, border="wrap")
+    result = render(image, recipe)
+    scale = float(np.abs(result).max())
+    for row, column in probe_pixels(rng, *result.shape[:2]):
+        explained = explain_recipe_pixel(image, recipe, row, column, channel=2)
+        assert abs(explained.value - result[row, column, 2]) <= 1e-6 * scale
+        assert abs(explained.stages[-1].value - result[row, column, 2]) <= 1e-6 * scale
