@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import explain_pixel
 from kernelstudio.display import to_uint8, white_level
-from kernelstudio.pipeline import Recipe, Stage, render, split_alpha
+from kernelstudio.pipeline import COVERAGE_FLOOR, Recipe, Stage, render, split_alpha
 
 
 @dataclass(frozen=True)
@@ -190,11 +190,11 @@ def explain_recipe_pixel(
     >>> [float(value) for value in explained.stages[0].neighbourhood[0]]
     [0.0, 0.0, 10.0]
     >>> explained.stages[0].formula
-    '10 ÷ 3 + 0 = 3.33333'
+    'sum 10 ÷ 3 + 0 = 3.33333'
     >>> explained.stages[1].source_columns
     array([0, 0, 1])
     >>> explained.stages[1].formula
-    '6.66667 ÷ 1 + 128 = 134.667'
+    'sum 6.66667 ÷ 1 + 128 = 134.667'
     >>> explained.display_value, explained.display_rule
     (135, 'clip: 134.667 × 255 / 255 = 134.667, clamped to 0…255 and rounded half up: 135')
     """
@@ -381,10 +381,13 @@ def _explain_stage(
         coverage_neighbourhood = explain_pixel(
             coverage_plane, stage.weights, *local, **options
         ).neighbourhood
-        weighted_sum = float((step.products * coverage_neighbourhood).sum())
+        covered = coverage_neighbourhood > 0  # a hidden colour weighs nothing, inf included
+        with np.errstate(invalid="ignore"):
+            weighted = np.where(covered, step.products * coverage_neighbourhood, 0.0)
+        weighted_sum = float(weighted.sum())
         coverage = float((np.abs(step.weights) * coverage_neighbourhood).sum())
         magnitude = float(np.abs(step.weights).sum())
-        if coverage > 0:
+        if coverage > COVERAGE_FLOOR * magnitude:
             value = weighted_sum / coverage * magnitude / divisor + offset
             formula = (
                 f"{weighted_sum:g} ÷ {coverage:g} × {magnitude:g} ÷ {divisor:g} + {offset:g}"
@@ -392,10 +395,13 @@ def _explain_stage(
             )
         else:
             value = offset
-            formula = f"no coverage under the kernel (Σ |w|·A = 0), so the offset: {offset:g}"
+            formula = f"no coverage under the kernel (Σ |w|·A ≈ 0), so the offset: {offset:g}"
     else:
         value = total / divisor + offset
-        formula = f"{total:g} ÷ {divisor:g} + {offset:g} = {value:g}"
+        if divisor == 1 and offset == 0:
+            formula = f"sum = {value:g}"
+        else:
+            formula = f"sum {total:g} ÷ {divisor:g} + {offset:g} = {value:g}"
     return StageExplanation(
         index,
         stage.name,

@@ -32,6 +32,12 @@ CHANNEL_LETTERS = "rgba"
 ALPHA_MODES: tuple[str, ...] = ("keep", "weighted", "process")
 """What a recipe does with transparency; see :class:`Recipe`."""
 
+COVERAGE_FLOOR = 1e-5
+"""With ``weighted`` alpha, a neighbourhood covered less than this (a fraction of
+the kernel's Σ|w|) counts as fully transparent: the FFT used for large kernels
+leaves rounding of about 1e-7 where the coverage is exactly 0, and dividing by
+it would blow the hidden colour up instead of hiding it."""
+
 
 @dataclass(frozen=True, eq=False)
 class Stage:
@@ -149,10 +155,13 @@ class Recipe:
     ``C' = (C·A ⋆ w) / (A ⋆ |w|) · Σ|w| / d + o``
 
     (``⋆`` correlation, ``d`` the divisor, ``o`` the offset), and ``o`` where
-    ``A ⋆ |w|`` is 0. Where every pixel is opaque this is the plain
-    ``C ⋆ w / d + o``, for any kernel; for a blur (no negative weight) it is
-    ``(C·A ⋆ w) / (A ⋆ w)``, the alpha-weighted average GIMP computes, so the
-    hidden colour of a transparent pixel has no weight at all.
+    ``A ⋆ |w|`` is below :data:`COVERAGE_FLOOR` · Σ|w|. Where every pixel is
+    opaque this is the plain ``C ⋆ w / d + o``, for any kernel, except near the
+    edge with the ``constant`` border, whose padding counts as transparent
+    (so a blur does not darken towards the edge); for a blur (no negative
+    weight) it is ``(C·A ⋆ w) / (A ⋆ w)``, the alpha-weighted average GIMP
+    computes, so the hidden colour of a transparent pixel has no weight at all,
+    even when it is infinite or NaN.
     """
 
     stages: tuple[Stage, ...]
@@ -338,13 +347,17 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
         one_stage = Recipe((stage,), border=recipe.border, flip=recipe.flip)
         # Coverage 0…1, also when an alpha filtered by an earlier stage left that range.
         weight = np.clip(alpha_values / white, 0.0, 1.0)
-        premultiplied = colour[..., chosen] * weight[..., None]
+        # where(): the hidden colour of a transparent pixel, even inf or NaN, weighs nothing.
+        covered = weight[..., None] > 0
+        with np.errstate(invalid="ignore"):
+            premultiplied = np.where(covered, colour[..., chosen] * weight[..., None], 0.0)
         sums = convolve(premultiplied, stage.weights, border=recipe.border, flip=recipe.flip)
         magnitudes = np.abs(stage.weights)
         coverage = convolve(weight, magnitudes, border=recipe.border, flip=recipe.flip)[..., None]
         scale = np.float32(magnitudes.sum() / stage.divisor)
+        floor = np.float32(COVERAGE_FLOOR * magnitudes.sum())
         with np.errstate(divide="ignore", invalid="ignore"):
-            averaged = np.where(coverage > 0, sums / coverage, np.float32(0.0))
+            averaged = np.where(coverage > floor, sums / coverage, np.float32(0.0))
         colour_after = _cropped(colour, one_stage)
         colour_after[..., chosen] = averaged * scale + np.float32(stage.offset)
         colour = colour_after
@@ -398,10 +411,10 @@ def to_display(result: np.ndarray, recipe: Recipe, *, white: float = 255.0) -> n
     >>> to_display(np.array([[[-10.0, 300.0]]]), Recipe.single([[1]], display="abs"))
     array([[[ 10, 255]]], dtype=uint8)
     """
+    if result.ndim == 2 or result.shape[2] in (1, 3):  # no alpha: one mapping, shape kept
+        return to_uint8(result, recipe.display, white=white)
     colour, alpha = split_alpha(result)
     colour8 = to_uint8(colour, recipe.display, white=white)
-    if alpha is None:
-        return colour8
     alpha8 = to_uint8(alpha, "clip", white=white)
     planes = [colour8] if colour8.ndim == 2 else [colour8[..., c] for c in range(3)]
     return np.stack([*planes, alpha8], axis=-1)

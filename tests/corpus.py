@@ -66,6 +66,7 @@ class Case:
     name: str
     path: Path
     pixels: np.ndarray | None = None
+    alpha: np.ndarray | None = None  # the stored alpha, which load_image(alpha=True) keeps
     tolerance: int = 0  # lossy JPEG only
     reason: str = ""
     unreadable: bool = False
@@ -144,14 +145,14 @@ def _saved_with_pillow(path: Path, image: Image.Image, mode: str, **options: obj
 def _grey_alpha(path: Path) -> Case:
     grey_alpha = _random((6, 9, 2), np.uint8, 9)
     _saved_with_pillow(path, Image.fromarray(grey_alpha, "LA"), "LA")
-    return Case("grey-alpha", path, grey_alpha[..., 0].copy())
+    return Case("grey-alpha", path, grey_alpha[..., 0].copy(), alpha=grey_alpha[..., 1].copy())
 
 
 def _rgba(path: Path) -> Case:
     rgba = _random((6, 9, 4), np.uint8, 10)
     rgba[0, :, 3] = 0  # fully transparent pixels keep their stored colour
     _saved_with_pillow(path, Image.fromarray(rgba, "RGBA"), "RGBA")
-    return Case("rgba", path, rgba[..., :3].copy())
+    return Case("rgba", path, rgba[..., :3].copy(), alpha=rgba[..., 3].copy())
 
 
 def _palette(path: Path) -> Case:
@@ -276,9 +277,12 @@ def identity_oracle(pixels: np.ndarray) -> np.ndarray:
 
 
 def identity_output8(case: Case) -> tuple[np.ndarray, int]:
-    """The 8-bit result of the identity kernel, and the error allowed against it."""
+    """The 8-bit result of the identity kernel, alpha kept, and the error allowed against it."""
     white = white_level(case.pixels.dtype)
     expected = np.clip(np.rint(identity_oracle(case.pixels) * (255 / white)), 0, 255)
+    if case.alpha is not None:
+        alpha = np.clip(np.rint(case.alpha * (255 / white)), 0, 255)
+        expected = np.concatenate([np.atleast_3d(expected), alpha[..., None]], axis=-1)
     # For uint16 and float the product scales in float32 and rounds half up, rint half to
     # even, so a value near a tie may land one step away.
     rounding = 0 if case.pixels.dtype == np.uint8 else 1

@@ -12,9 +12,9 @@ import tracemalloc
 import warnings
 from contextlib import contextmanager
 
-import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from kernelstudio.imageio import ImageLoadError, load_image
 from tests.corpus import (
@@ -41,9 +41,9 @@ def no_warnings():
 
 
 def read_written(path):
-    pixels = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    assert pixels is not None, f"{path} is not a readable image"
-    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB) if pixels.ndim == 3 else pixels
+    """Decode an output with Pillow, which keeps grey+alpha as two channels (cv2 makes four)."""
+    with Image.open(path) as written:
+        return np.asarray(written)
 
 
 def assert_one_error_line(err, *fragments):

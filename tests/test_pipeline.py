@@ -361,3 +361,27 @@ def test_stages_and_recipes_compare_by_value():
     assert first != Recipe((Stage(np.ones((3, 3)), divisor=8),), border="wrap")
     assert first != Recipe((Stage(np.ones((1, 9)), divisor=9),), border="wrap")
     assert first != Recipe((Stage(np.ones((3, 3)), divisor=9),), border="mirror")
+
+
+def test_weighted_with_an_fft_sized_kernel_keeps_transparent_regions_at_the_offset():
+    image = RNG.integers(0, 256, (200, 200, 4), dtype=np.uint8)
+    image[:, :120, 3] = 0
+    weights = np.random.default_rng(4).random((25, 25))
+    result = render(image, Recipe.single(weights, alpha="weighted", offset=7.0))
+    # No pixel within reach of anything visible: the colour is the offset alone.
+    np.testing.assert_array_equal(result[:, :100, :3], 7.0)
+
+
+def test_weighted_ignores_an_infinite_hidden_colour():
+    image = np.full((1, 5, 4), 3.0, np.float32)
+    image[0, 2, 0] = np.inf
+    image[0, 3, 1] = np.nan
+    image[0, 2:4, 3] = 0.0
+    image[..., 3][image[..., 3] > 0] = 1.0
+    with np.errstate(all="raise"):
+        result = render(image, Recipe.single([[1 / 3, 1 / 3, 1 / 3]], alpha="weighted"))
+    np.testing.assert_allclose(result[0, :, :3], 3.0, rtol=1e-6)
+
+
+def test_to_display_keeps_a_single_channel_axis():
+    assert to_display(np.zeros((2, 3, 1), np.float32), Recipe.single([[1]])).shape == (2, 3, 1)

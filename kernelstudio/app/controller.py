@@ -21,7 +21,6 @@ import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from kernelstudio.app.tasks import Task
-from kernelstudio.colour import to_grey
 from kernelstudio.compare import Comparison, compare_results
 from kernelstudio.display import to_uint8, white_level
 from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
@@ -82,7 +81,6 @@ class Rendering:
     offset: tuple[int, int]
     seconds: float
     histogram: np.ndarray | None
-    source: np.ndarray
     comparison: Comparison | str | None
 
 
@@ -111,17 +109,13 @@ def _prepare(pixels: np.ndarray, name: str, path: Path | None) -> LoadedImage:
 
 
 def _load(path: Path) -> LoadedImage:
-    return _prepare(load_image(path), path.name, path)
+    return _prepare(load_image(path, alpha=True), path.name, path)
 
 
 def _render(
     image: LoadedImage, recipe: Recipe, view: ViewOptions, pinned: np.ndarray | None
 ) -> Rendering:
     started = time.perf_counter()
-    colour, alpha = split_alpha(image.pixels)
-    source = to_grey(colour) if recipe.grey else colour
-    if alpha is not None:
-        source = np.concatenate([np.atleast_3d(source), alpha[..., None]], axis=-1)
     result = render(image.pixels, recipe)
     result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
     # The original's channels are made once per image; the views skip them when
@@ -135,7 +129,7 @@ def _render(
             comparison = compare_results(result, pinned)
         except ValueError as mismatch:
             comparison = str(mismatch)
-    arrays = [result, result8, *channels8, histogram, source]
+    arrays = [result, result8, *channels8, histogram]
     if isinstance(comparison, Comparison):
         arrays.append(comparison.difference8)
     for array in arrays:
@@ -143,7 +137,7 @@ def _render(
             array.flags.writeable = False
     seconds = time.perf_counter() - started
     return Rendering(
-        recipe, view, result, result8, channels8, offset, seconds, histogram, source, comparison
+        recipe, view, result, result8, channels8, offset, seconds, histogram, comparison
     )
 
 
@@ -281,7 +275,7 @@ class Controller(QObject):
         self._start("load", self._loads, lambda: _load(path))
 
     def load_pixels(self, pixels: np.ndarray, name: str) -> None:
-        """Use `pixels` (RGB or grey, e.g. from the clipboard) as the current image."""
+        """Use `pixels` (grey, RGB, or either with alpha, e.g. from the clipboard) as the image."""
         pixels = np.array(pixels)
         self.load_from(lambda: pixels, name)
 

@@ -57,8 +57,9 @@ from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
 from kernelstudio.app.session import HistoryStep, Session
 from kernelstudio.app.stored_state import StoredState
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
-from kernelstudio.convolution import BORDERS, explain_pixel
+from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.explain import explain_recipe_pixel
 from kernelstudio.imageio import READ_EXTENSIONS, load_image
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
@@ -897,26 +898,26 @@ class MainWindow(QMainWindow):
         weights = recipe.stages[0].weights
         kernel_height, kernel_width = weights.shape
         self.views.outline(row, column, kernel_height, kernel_width)
-        colour = rendering.source.ndim == 3
-        self.explainer.set_channel_count(rendering.source.shape[2] if colour else 1)
+        result = rendering.result
+        self.explainer.set_channel_count(1 if result.ndim == 2 else result.shape[2])
         out_row, out_column = row - rendering.offset[0], column - rendering.offset[1]
-        height, width = rendering.result.shape[:2]
+        height, width = result.shape[:2]
         if not (0 <= out_row < height and 0 <= out_column < width):
             self.explainer.show_note(
                 f"Pixel x {column}, y {row} has no result: the 'valid' border leaves out "
                 f"the pixels the kernel cannot cover."
             )
             return
-        explanation = explain_pixel(
-            rendering.source,
-            weights,
+        image = self.controller.image
+        explanation = explain_recipe_pixel(
+            image.pixels,
+            recipe,
             out_row,
             out_column,
-            border=recipe.border,
-            flip=recipe.flip,
-            channel=self.explainer.channel if colour else None,
+            channel=self.explainer.channel if result.ndim == 3 else 0,
+            result=result,
         )
-        channel = f", {self.explainer.channel_combo.currentText().lower()}" if colour else ""
+        channel = f", {self.explainer.channel_name.lower()}" if result.ndim == 3 else ""
         kept = " (kept; click it again to follow the pointer)" if self._chosen else ""
         self.explainer.show_explanation(explanation, f"Pixel x {column}, y {row}{channel}{kept}")
 

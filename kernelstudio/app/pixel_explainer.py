@@ -16,12 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kernelstudio.convolution import PixelExplanation
+from kernelstudio.explain import RecipeExplanation
 
 MAX_LISTED_SIDE = 9
 """Kernels with a longer side are summarised instead of listed cell by cell."""
 
-_CHANNEL_NAMES = ("Red", "Green", "Blue")
+_CHANNEL_NAMES = {1: ("Grey",), 2: ("Grey", "Alpha"), 3: ("Red", "Green", "Blue")}
+_CHANNEL_NAMES[4] = (*_CHANNEL_NAMES[3], "Alpha")
 
 
 def _format(value: float) -> str:
@@ -83,7 +84,7 @@ class PixelExplainer(QWidget):
         self.header.setWordWrap(True)
         self.channel_combo = QComboBox(self)
         self.channel_combo.setObjectName("explainerChannel")
-        self.channel_combo.addItems(_CHANNEL_NAMES)
+        self.channel_combo.addItems(_CHANNEL_NAMES[3])
         self.channel_combo.activated.connect(self.channelChanged)
         self.neighbourhood = _Matrix("neighbourhoodTable", self)
         self.weights = _Matrix("weightsTable", self)
@@ -116,29 +117,53 @@ class PixelExplainer(QWidget):
 
     @property
     def channel(self) -> int:
-        """The colour channel explained (0 red, 1 green, 2 blue)."""
-        return self.channel_combo.currentIndex()
+        """The channel explained: an index into the result's channels."""
+        return max(self.channel_combo.currentIndex(), 0)
+
+    @property
+    def channel_name(self) -> str:
+        """What the channel explained is called ("Red", "Grey", "Alpha" …)."""
+        return self.channel_combo.currentText()
 
     def set_channel_count(self, channels: int) -> None:
-        """Offer a channel choice only for colour images."""
+        """Offer the channels of a result with `channels` channels (1 to 4)."""
+        names = _CHANNEL_NAMES[channels]
+        if tuple(map(self.channel_combo.itemText, range(self.channel_combo.count()))) != names:
+            current = self.channel_combo.currentIndex()
+            self.channel_combo.clear()
+            self.channel_combo.addItems(names)
+            self.channel_combo.setCurrentIndex(min(max(current, 0), len(names) - 1))
         self.channel_combo.setEnabled(channels > 1)
 
-    def show_explanation(self, explanation: PixelExplanation, label: str) -> None:
-        """Fill the tables for `explanation`; `label` names the pixel."""
+    def show_explanation(self, explanation: RecipeExplanation, label: str) -> None:
+        """Fill the tables for the first stage of `explanation`; `label` names the pixel.
+
+        Below them, every stage's arithmetic and the 8-bit value shown.
+        """
         self.header.setText(label)
-        height, width = explanation.weights.shape
-        value = f"sum = {float(explanation.total):.6g}"
+        lines = [
+            f"stage {stage.index + 1}: {stage.formula}"
+            if len(explanation.stages) > 1
+            else stage.formula
+            for stage in explanation.stages
+        ]
+        lines.append(f"shown as {explanation.display_value} ({explanation.display_rule})")
+        self.sum_label.setText("\n".join(lines))
+        if not explanation.stages:
+            self._set_tables_visible(False)
+            self.note.setText(explanation.note)
+            return
+        first = explanation.stages[0]
+        height, width = first.weights.shape
         if max(height, width) > MAX_LISTED_SIDE:
             self._set_tables_visible(False)
-            self.sum_label.setText(value)
             self.note.setText(f"The {height}×{width} kernel is too large to list here.")
             return
         self._set_tables_visible(True)
-        self.neighbourhood.show_values(explanation.neighbourhood, highlight_centre=True)
-        self.weights.show_values(explanation.weights, highlight_centre=True)
-        self.products.show_values(explanation.products, highlight_centre=True)
-        self.sum_label.setText(value)
-        padded = (explanation.source_rows < 0).any() or (explanation.source_columns < 0).any()
+        self.neighbourhood.show_values(first.neighbourhood, highlight_centre=True)
+        self.weights.show_values(first.weights, highlight_centre=True)
+        self.products.show_values(first.products, highlight_centre=True)
+        padded = (first.source_rows < 0).any() or (first.source_columns < 0).any()
         self.note.setText("Zeros past the edge come from the 'constant' border." if padded else "")
 
     def show_note(self, text: str) -> None:

@@ -7,12 +7,15 @@ from PySide6.QtGui import QImage
 
 
 def array_to_qimage(pixels8: np.ndarray) -> QImage:
-    """Return a QImage holding its own copy of uint8 grey or RGB `pixels8`."""
+    """Return a QImage holding its own copy of uint8 grey, RGB or RGBA `pixels8`."""
     pixels = np.ascontiguousarray(pixels8, dtype=np.uint8)
     height, width = pixels.shape[:2]
     if pixels.ndim == 2:
         image_format = QImage.Format.Format_Grayscale8
         row_bytes = width
+    elif pixels.shape[2] == 4:
+        image_format = QImage.Format.Format_RGBA8888
+        row_bytes = 4 * width
     else:
         image_format = QImage.Format.Format_RGB888
         row_bytes = 3 * width
@@ -21,8 +24,11 @@ def array_to_qimage(pixels8: np.ndarray) -> QImage:
 
 
 def qimage_to_array(image: QImage) -> np.ndarray:
-    """Return the pixels of `image` as an ``H×W×3`` uint8 RGB array (alpha dropped)."""
-    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    height, width, row_bytes = rgb.height(), rgb.width(), rgb.bytesPerLine()
-    buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=row_bytes * height)
-    return buffer.reshape(height, row_bytes)[:, : 3 * width].reshape(height, width, 3).copy()
+    """Return the pixels of `image` as uint8 RGB, or RGBA when it has alpha (``H×W×C``)."""
+    channels = 4 if image.hasAlphaChannel() else 3
+    wanted = QImage.Format.Format_RGBA8888 if channels == 4 else QImage.Format.Format_RGB888
+    converted = image.convertToFormat(wanted)
+    height, width, row_bytes = converted.height(), converted.width(), converted.bytesPerLine()
+    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=row_bytes * height)
+    rows = buffer.reshape(height, row_bytes)[:, : channels * width]
+    return rows.reshape(height, width, channels).copy()

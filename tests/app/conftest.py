@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings
 from scipy import ndimage
 
 from kernelstudio.app.launch import configure_application
+from kernelstudio.colour import to_grey
 from kernelstudio.display import to_uint8
 
 
@@ -99,3 +100,38 @@ def state_of(holder) -> SimpleNamespace:
         channels_of_result=view.channels_of_result,
         histogram=view.histogram,
     )
+
+
+def oracle_recipe(image, recipe):
+    """scipy.ndimage stage by stage on the channels a recipe filters; the others pass through.
+
+    For the ``keep`` and ``process`` alpha modes (``weighted`` has its own slow-loop
+    oracle in tests/test_pipeline.py).
+    """
+    pixels = np.asarray(image)
+    has_alpha = pixels.ndim == 3 and pixels.shape[2] in (2, 4)
+    colour = pixels[..., :-1] if has_alpha else pixels
+    if colour.ndim == 3 and colour.shape[2] == 1:
+        colour = colour[..., 0]
+    if recipe.grey and colour.ndim == 3:
+        colour = to_grey(colour)  # tested on its own in tests/test_colour.py
+    planes = [colour] if colour.ndim == 2 else [colour[..., c] for c in range(3)]
+    letters = ["rgb"] if colour.ndim == 2 else list("rgb")
+    if has_alpha:
+        planes.append(pixels[..., -1])
+        letters.append("a")
+    results = []
+    for plane, letter in zip(planes, letters, strict=True):
+        filtered = any(name in recipe.channels for name in letter)
+        if letter == "a":
+            filtered = filtered and recipe.alpha != "keep"
+        values = np.asarray(plane, dtype=np.float64)
+        for stage in recipe.active_stages:
+            if filtered:
+                values = oracle(values, stage.weights, border=recipe.border, flip=recipe.flip)
+                values = values / stage.divisor + stage.offset
+            elif recipe.border == "valid":
+                top, left = stage.weights.shape[0] // 2, stage.weights.shape[1] // 2
+                values = values[top : values.shape[0] - top, left : values.shape[1] - left]
+        results.append(values)
+    return results[0] if len(results) == 1 else np.stack(results, axis=-1)

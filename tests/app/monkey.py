@@ -31,12 +31,11 @@ from PySide6.QtCore import Qt, QtMsgType, qInstallMessageHandler, qWarning
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
-from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS, Kernel, format_weight
 from kernelstudio.walkthrough import STEPS
-from tests.app.conftest import assert_close, oracle, state_of
+from tests.app.conftest import assert_close, oracle_recipe, state_of
 from tests.app.test_fuzz_gui import type_keys
 from tests.app.test_main_window import drop, files_mime, write_png
 
@@ -377,10 +376,9 @@ class Monkey:
         """The latest result is scipy's for its settings and the current image."""
         rendering = self.controller.rendering
         settings = state_of(rendering)
-        pixels = self.controller.image.pixels
-        source = to_grey(pixels) if settings.grey else pixels
+        source = self.controller.image.pixels
         with np.errstate(over="ignore", invalid="ignore"):
-            expected = oracle(source, settings.weights, border=settings.border, flip=settings.flip)
+            expected = oracle_recipe(source, rendering.recipe)
         assert rendering.result.shape == expected.shape, "result shape"
         # The engine computes in float32: where the exact value is beyond its range
         # only "not finite" is comparable.

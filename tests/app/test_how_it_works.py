@@ -48,7 +48,9 @@ def test_hovering_a_pixel_explains_it(qtbot, window, border):
         table_numbers(explainer.products), neighbourhood * PRESETS["sharpen"]
     )
     expected_sum = oracle(sample_rgb(), PRESETS["sharpen"], border=border)[0, 5, 1]
-    assert explainer.sum_label.text() == f"sum = {expected_sum:.6g}"
+    first_line, shown = explainer.sum_label.text().splitlines()
+    assert first_line == f"sum = {expected_sum:.6g}"
+    assert shown.startswith(f"shown as {np.clip(round(expected_sum), 0, 255)} (clip")
     assert "x 5, y 0, green" in explainer.header.text()
 
 
