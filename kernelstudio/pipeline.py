@@ -86,6 +86,10 @@ class Stage:
         divisor = _finite_number(self.divisor, "divisor")
         if divisor == 0:
             raise ValueError(f"divisor must be a finite number other than 0; got {self.divisor!r}")
+        try:
+            validate_kernel(weights / divisor)  # what one pass applies must fit float32 too
+        except ValueError as error:
+            raise ValueError(f"divided by {divisor:g}, {error}") from None
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "divisor", divisor)
         object.__setattr__(self, "offset", _finite_number(self.offset, "offset"))
@@ -351,15 +355,19 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
         covered = weight[..., None] > 0
         with np.errstate(invalid="ignore"):
             premultiplied = np.where(covered, colour[..., chosen] * weight[..., None], 0.0)
-        sums = convolve(premultiplied, stage.weights, border=recipe.border, flip=recipe.flip)
-        magnitudes = np.abs(stage.weights)
-        coverage = convolve(weight, magnitudes, border=recipe.border, flip=recipe.flip)[..., None]
-        scale = np.float32(magnitudes.sum() / stage.divisor)
-        floor = np.float32(COVERAGE_FLOOR * magnitudes.sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            averaged = np.where(coverage > floor, sums / coverage, np.float32(0.0))
+        # Both kernels are divided by Σ|w| (no sum can then exceed the largest colour,
+        # so nothing overflows that the exact value would not): their ratio is unchanged.
+        magnitude = float(np.abs(stage.weights).sum()) or 1.0  # all zeros: no coverage
+        shares = stage.weights / magnitude
+        sums = convolve(premultiplied, shares, border=recipe.border, flip=recipe.flip)
+        coverage = convolve(weight, np.abs(shares), border=recipe.border, flip=recipe.flip)
+        coverage = coverage[..., None]
+        scale = np.float32(magnitude / stage.divisor)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            averaged = np.where(coverage > COVERAGE_FLOOR, sums / coverage, np.float32(0.0))
+            averaged = averaged * scale + np.float32(stage.offset)
         colour_after = _cropped(colour, one_stage)
-        colour_after[..., chosen] = averaged * scale + np.float32(stage.offset)
+        colour_after[..., chosen] = averaged
         colour = colour_after
         if filtered[-1]:
             alpha_values = _apply_stages(alpha_values, one_stage)

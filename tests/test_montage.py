@@ -19,8 +19,17 @@ def test_panels_are_placed_left_to_right_and_centred():
 
 @pytest.mark.parametrize(
     "panels",
-    [[], [np.zeros((2, 2), np.float32)], [np.zeros((2, 2, 4), np.uint8)]],
+    [[], [np.zeros((2, 2), np.float32)], [np.zeros((2, 2, 2), np.uint8)]],
 )
 def test_bad_panels_are_refused(panels):
     with pytest.raises(ValueError, match="panel"):
         montage(panels)
+
+
+def test_transparent_panels_are_laid_over_the_background():
+    rgba = np.zeros((1, 3, 4), np.uint8)
+    rgba[0, :, :3] = 250
+    rgba[0, :, 3] = [0, 255, 128]
+    canvas = montage([rgba], gap=1)
+    expected = [BACKGROUND, 250, round(250 * 128 / 255 + BACKGROUND * 127 / 255)]
+    np.testing.assert_array_equal(canvas[1, 1:4, 0], expected)

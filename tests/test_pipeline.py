@@ -321,6 +321,7 @@ def test_to_display_of_a_sixteen_bit_image_uses_its_white():
         (lambda: Stage(np.ones((33, 33))), "larger than the limit|at most"),
         (lambda: Stage(np.ones((2, 3))), "odd"),
         (lambda: Stage([[2e38, 0, 2e38]]), "float32"),
+        (lambda: Stage([[2e38, 0, 1]], divisor=1 / 16), "divided by 0.0625, a weight"),
         (lambda: Recipe((Stage([[1]]),) * (MAX_STAGES + 1)), "1 to 16"),
         (lambda: Recipe(()), "1 to 16"),
         (lambda: Recipe((Stage([[1]], enabled=False),)), "enabled"),
@@ -385,3 +386,19 @@ def test_weighted_ignores_an_infinite_hidden_colour():
 
 def test_to_display_keeps_a_single_channel_axis():
     assert to_display(np.zeros((2, 3, 1), np.float32), Recipe.single([[1]])).shape == (2, 3, 1)
+
+
+def test_weighted_with_huge_weights_and_a_divisor_overflows_only_where_the_value_does():
+    image = RNG.integers(0, 256, (6, 9, 2), dtype=np.uint8)
+    weights = np.array([[-1, -2, -2], [0, 0, 2e38], [2e3, 7, 1]])
+    recipe = recipe_of([(weights, 128.0, 0.0625)], alpha="weighted")
+    result = render(image, recipe)
+    expected = weighted_loop(image[..., 0], image[..., 1], weights, "mirror", 128.0, 0.0625, False)
+    representable = np.abs(expected) < 3.4e38
+    np.testing.assert_allclose(result[..., 0][representable], expected[representable], rtol=1e-5)
+
+
+def test_weighted_with_an_all_zero_kernel_is_the_offset():
+    image = transparent_image()
+    result = render(image, Recipe.single(np.zeros((3, 3)), alpha="weighted", offset=9.0))
+    np.testing.assert_array_equal(result[..., :3], 9.0)

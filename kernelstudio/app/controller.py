@@ -116,8 +116,11 @@ def _render(
     image: LoadedImage, recipe: Recipe, view: ViewOptions, pinned: np.ndarray | None
 ) -> Rendering:
     started = time.perf_counter()
-    result = render(image.pixels, recipe)
-    result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
+    # Weights the image's values push past float32 give infinities, which the
+    # picture shows as white or black: expected here, not a warning on stderr.
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = render(image.pixels, recipe)
+        result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
     # The original's channels are made once per image; the views skip them when
     # they are the very arrays already shown.
     channels8 = _channels(result8) if view.channels_of_result else image.channels8
@@ -129,6 +132,10 @@ def _render(
             comparison = compare_results(result, pinned)
         except ValueError as mismatch:
             comparison = str(mismatch)
+        else:
+            # The picture of the difference shows colour; the counts include alpha.
+            colour_only = np.ascontiguousarray(split_alpha(comparison.difference8)[0])
+            comparison = replace(comparison, difference8=colour_only)
     arrays = [result, result8, *channels8, histogram]
     if isinstance(comparison, Comparison):
         arrays.append(comparison.difference8)
@@ -330,7 +337,8 @@ class Controller(QObject):
 
     def export_kernel(self, path: str | Path, name: str) -> None:
         """Save the kernel of the edited stage as a kernel JSON file."""
-        kernel = Kernel(name, np.array(self.stage.weights))
+        stage = self.stage
+        kernel = Kernel(name, np.array(stage.weights), stage.divisor, stage.offset)
         self._export(Path(path), lambda target: write_kernel_file(target, kernel))
 
     def shutdown(self) -> None:

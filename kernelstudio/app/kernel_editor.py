@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kernelstudio.kernels import format_weight, kernel_sum, parse_weight, validate_kernel
+from kernelstudio.kernels import format_weight, kernel_sum, parse_weight
+from kernelstudio.pipeline import Stage
 
 GRID_SIZES = (3, 5, 7)
 """Square sizes offered by the size selector."""
@@ -63,6 +64,8 @@ class WeightGrid(QWidget):
         self._cells: list[list[QLineEdit]] = []
         self._weights = np.zeros((0, 0))
         self._invalid: set[tuple[int, int]] = set()
+        self.divisor = 1.0
+        """The stage's divisor: typed weights must still fit float32 once divided by it."""
         self.setStyleSheet(_INVALID_STYLE)
 
     @property
@@ -139,7 +142,7 @@ class WeightGrid(QWidget):
             value = parse_weight(text)
             candidate = self._weights.copy()
             candidate[row, column] = value
-            validate_kernel(candidate)  # e.g. a sum float32 cannot hold
+            Stage(candidate, divisor=self.divisor)  # e.g. a sum float32 cannot hold
         except ValueError as error:
             self._invalid.add((row, column))
             self._mark(cell, str(error))

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,12 @@ from kernelstudio.kernels import (
     PRESETS,
     Kernel,
     KernelFileError,
+    format_weight,
     normalise,
     read_kernel_file,
     validate_kernel,
 )
+from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
 from kernelstudio.walkthrough import STEPS as WALKTHROUGH
 from kernelstudio.walkthrough import tutorial_image
@@ -99,36 +102,38 @@ def _sentence_list(sentences: list[str]) -> str:
 
 
 class _KernelChange(QUndoCommand):
-    """One change of the weights; typing in one cell merges into one step.
+    """One change of the edited stage (weights, divisor, offset).
 
-    `already_shown` is ``True`` when the grid already shows `new` (the person
-    typed it), and ``None`` for a step restored from the session, which the
-    first :meth:`redo` must not apply again.
+    Typing in one cell, or in the divisor or offset field, merges into one step:
+    `key` names what was typed into (a cell's row and column, or the field), and
+    is ``None`` for a step of its own. `already_shown` is ``True`` when the
+    window already shows `new` (the person typed it), and ``None`` for a step
+    restored from the session, which the first :meth:`redo` must not apply again.
     """
 
     def __init__(
         self,
         window: MainWindow,
-        old: np.ndarray,
-        new: np.ndarray,
+        old: Stage,
+        new: Stage,
         text: str,
-        cell: tuple[int, int] | None,
+        key: tuple[int, int] | str | None,
         already_shown: bool | None,
     ) -> None:
         super().__init__(text)
         self._window = window
         self.old = old
         self.new = new
-        self._cell = cell
+        self._key = key
         self._already_shown = already_shown
 
     @qt_virtual(default=-1)
     def id(self) -> int:
-        return 1 if self._cell is not None else -1
+        return 1 if self._key is not None else -1
 
     @qt_virtual(default=False)
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, _KernelChange) or other._cell != self._cell:
+        if not isinstance(other, _KernelChange) or other._key != self._key:
             return False
         self.new = other.new
         return True
@@ -401,6 +406,7 @@ class MainWindow(QMainWindow):
         self.preset_combo.activated.connect(self._on_preset_activated)
         self.normalise_button.clicked.connect(self.normalise)
         self.options.changed.connect(self._on_option_changed)
+        self.options.invalid.connect(self._on_option_invalid)
         self.views.hovered.connect(self._on_hovered)
         self.views.left.connect(self._on_left)
         self.views.clicked.connect(self._on_clicked)
@@ -465,12 +471,15 @@ class MainWindow(QMainWindow):
             except (ValueError, RecursionError) as error:
                 stored.problems.append(f"the stored kernel could not be used ({error})")
             else:
-                session = Session(
-                    weights=weights,
+                recipe = Recipe.single(
+                    weights,
                     border=stored.text("options/border", "mirror", choices=BORDERS),
                     display=stored.text("options/display", "clip", choices=DISPLAY_MODES),
                     flip=stored.flag("options/flip", False),
                     grey=stored.flag("options/grey", False),
+                )
+                session = Session(
+                    recipe=recipe,
                     channels_of_result=stored.flag("options/channels", False),
                     closed_normally=True,
                 )
@@ -480,12 +489,7 @@ class MainWindow(QMainWindow):
 
     def _apply_session(self, session: Session) -> None:
         self.controller.update(
-            weights=session.weights,
-            border=session.border,
-            display=session.display,
-            flip=session.flip,
-            grey=session.grey,
-            channels_of_result=session.channels_of_result,
+            recipe=session.recipe, channels_of_result=session.channels_of_result
         )
         self._restore_history(session)
         self._show_settings()
@@ -497,7 +501,7 @@ class MainWindow(QMainWindow):
         if not steps:
             return
         at_index = steps[index - 1].after if index else steps[0].before
-        if not np.array_equal(at_index, session.weights):
+        if at_index != session.recipe.stages[0]:
             log.warning("the stored undo history does not lead to the stored kernel; dropped")
             return
         for step in steps:
@@ -505,10 +509,11 @@ class MainWindow(QMainWindow):
                 _KernelChange(self, step.before, step.after, step.text, None, None)
             )
         self.undo_stack.setIndex(index)
-        self.controller.update(weights=session.weights)
+        self.controller.update(recipe=session.recipe)
 
     def _show_settings(self) -> None:
         recipe = self.controller.recipe
+        self.editor.grid.divisor = self.controller.stage.divisor
         self.editor.set_weights(self.controller.stage.weights)
         self.editor.set_flip(recipe.flip)
         self.options.show_options(recipe, self.controller.view)
@@ -556,11 +561,7 @@ class MainWindow(QMainWindow):
             region = None
         complete = len(history) == self.undo_stack.count()
         session = Session(
-            weights=self.controller.stage.weights,
-            border=recipe.border,
-            flip=recipe.flip,
-            grey=recipe.grey,
-            display=recipe.display,
+            recipe=recipe,
             channels_of_result=self.controller.view.channels_of_result,
             image_path=image_path,
             image_copy=image_copy,
@@ -580,14 +581,47 @@ class MainWindow(QMainWindow):
 
     # Kernel ---------------------------------------------------------------------
 
-    def set_kernel(self, weights: np.ndarray, text: str = "Change kernel") -> None:
-        """Use `weights` as the kernel, as one undoable step."""
-        old = self.controller.stage.weights
-        self.undo_stack.push(_KernelChange(self, old, np.array(weights), text, None, False))
+    def set_kernel(
+        self,
+        weights: np.ndarray,
+        text: str = "Change kernel",
+        *,
+        divisor: float | None = None,
+        offset: float | None = None,
+    ) -> None:
+        """Use `weights` as the kernel, as one undoable step.
+
+        `divisor` and `offset` stay as they are unless given; weights that cannot
+        be used with them are refused with a message, and nothing changes.
+        """
+        old = self.controller.stage
+        try:
+            new = Stage(
+                np.array(weights, dtype=np.float64),
+                divisor=old.divisor if divisor is None else divisor,
+                offset=old.offset if offset is None else offset,
+            )
+        except ValueError as error:
+            self._on_failed(f"Could not use that kernel: {error}.")
+            return
+        self.undo_stack.push(_KernelChange(self, old, new, text, None, False))
+
+    def _set_stage_number(self, field: str, value: float) -> None:
+        old = self.controller.stage
+        try:
+            new = replace(old, **{field: value})
+        except ValueError as error:  # e.g. a divisor the weights cannot be divided by
+            self.options.refuse(field, str(error))
+            self._on_option_invalid(field, str(error))
+            return
+        if new == old:  # e.g. the "1" of "1/16": nothing to apply, nothing to undo
+            return
+        text = f"{field.capitalize()} {format_weight(value)}"
+        self.undo_stack.push(_KernelChange(self, old, new, text, field, False))
 
     def choose_preset(self, slug: str) -> None:
         """Load a built-in preset into the grid, with the display mapping that suits it."""
-        self.set_kernel(PRESETS[slug], f"Preset {PRESET_NAMES[slug]}")
+        self.set_kernel(PRESETS[slug], f"Preset {PRESET_NAMES[slug]}", divisor=1, offset=0)
         self.controller.update(display=PRESET_DISPLAY[slug])
         self.options.show_options(self.controller.recipe, self.controller.view)
 
@@ -600,20 +634,23 @@ class MainWindow(QMainWindow):
             return
         self.set_kernel(normalised, "Normalise")
 
-    def _show_kernel(self, weights: np.ndarray, *, update_editor: bool) -> None:
+    def _show_kernel(self, stage: Stage, *, update_editor: bool) -> None:
         self._requested_at = time.perf_counter()
-        self.controller.update(weights=weights)
+        self.controller.update(weights=stage.weights, divisor=stage.divisor, offset=stage.offset)
+        self.editor.grid.divisor = stage.divisor
         if update_editor:
-            self.editor.set_weights(weights)
+            self.editor.set_weights(stage.weights)
         else:
             self.editor.set_flip(self.controller.recipe.flip)
+        self.options.show_options(self.controller.recipe, self.controller.view)
         self._sync_preset_combo()
         self.analysis.show_analysis(analyse_kernel(self.controller.stage.weights))
 
     def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
         self.message_bar.hide()
-        old = self.controller.stage.weights
-        self.undo_stack.push(_KernelChange(self, old, weights, "Edit weight", (row, column), True))
+        old = self.controller.stage
+        new = replace(old, weights=weights)  # the grid checked them with the divisor
+        self.undo_stack.push(_KernelChange(self, old, new, "Edit weight", (row, column), True))
 
     def _on_cell_invalid(self, row: int, column: int, reason: str) -> None:
         self.statusBar().showMessage(f"Row {row + 1}, column {column + 1}: {reason}", 8000)
@@ -651,9 +688,7 @@ class MainWindow(QMainWindow):
         if customs:
             menu.addSeparator()
             for kernel in customs:
-                menu.addAction(
-                    f"★ {kernel.name}", lambda k=kernel: self.set_kernel(k.weights, k.name)
-                )
+                menu.addAction(f"★ {kernel.name}", lambda k=kernel: self._use_kernel(k, k.name))
         menu.addSeparator()
         menu.addAction(self.save_preset_action)
 
@@ -662,7 +697,7 @@ class MainWindow(QMainWindow):
         if isinstance(choice, str):
             self.choose_preset(choice)
         elif isinstance(choice, Kernel):
-            self.set_kernel(choice.weights, choice.name)
+            self._use_kernel(choice, choice.name)
         else:  # "Custom kernel" or a separator: no kernel to apply, so show the one applied
             self._sync_preset_combo()
 
@@ -681,7 +716,9 @@ class MainWindow(QMainWindow):
     def save_custom_preset(self, name: str) -> None:
         """Keep the current kernel as a preset called `name`, across restarts."""
         try:
-            self.custom_presets.save(Kernel(name, np.array(self.controller.stage.weights)))
+            stage = self.controller.stage
+            kernel = Kernel(name, np.array(stage.weights), stage.divisor, stage.offset)
+            self.custom_presets.save(kernel)
         except KernelFileError as error:
             self._on_failed(f"Could not save the preset: {error}")
             return
@@ -702,15 +739,28 @@ class MainWindow(QMainWindow):
         except KernelFileError as error:
             self._on_failed(f"Could not import the kernel: {error}")
             return
-        self.set_kernel(kernel.weights, f"Import {kernel.name or Path(path).name}")
+        self._use_kernel(kernel, f"Import {kernel.name or Path(path).name}")
+
+    def _use_kernel(self, kernel: Kernel, text: str) -> None:
+        self.set_kernel(kernel.weights, text, divisor=kernel.divisor, offset=kernel.offset)
 
     # Options --------------------------------------------------------------------
 
     def _on_option_changed(self, field: str, value: object) -> None:
         self._requested_at = time.perf_counter()
-        self.controller.update(**{field: value})
+        if field in ("divisor", "offset"):  # part of the stage: undoable like its weights
+            self._set_stage_number(field, value)
+            return
+        try:
+            self.controller.update(**{field: value})
+        except ValueError as error:
+            self._on_option_invalid(field, str(error))
+        self.options.show_options(self.controller.recipe, self.controller.view)
         if field == "flip":
-            self.editor.set_flip(bool(value))
+            self.editor.set_flip(self.controller.recipe.flip)
+
+    def _on_option_invalid(self, field: str, reason: str) -> None:
+        self.statusBar().showMessage(f"{field.capitalize()}: {reason}", 8000)
 
     # Images ---------------------------------------------------------------------
 
@@ -956,7 +1006,7 @@ class MainWindow(QMainWindow):
             else:
                 self._walkthrough_image_name = sample.name
                 self.open_path(sample)
-        self.set_kernel(PRESETS[step.preset], step.title)
+        self.set_kernel(PRESETS[step.preset], step.title, divisor=1, offset=0)
         self.controller.update(
             border=step.border,
             display=step.display,

@@ -1,10 +1,11 @@
 """The working session as a versioned JSON document: what comes back after a crash.
 
 A session holds what a person would hate to lose: which image is open (by path,
-or as a copy in the state folder for a pasted or generated one), the kernel, the
-options, the undo history and the visible region of the image. The document is
-``{"format": "kernelstudio-session", "version": 1, ...}``; a later version of
-Kernel Studio adds fields under a new version and keeps reading this one.
+or as a copy in the state folder for a pasted or generated one), the recipe (its
+stages and options), the undo history and the visible region of the image. The
+document is ``{"format": "kernelstudio-session", "version": 2, ...}`` with the
+recipe as a recipe file's object under ``"recipe"``; version 1 (one kernel and
+its options under ``"kernel"`` and ``"options"``) still loads.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from kernelstudio.app.stored_state import StoredFileError
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
 from kernelstudio.kernels import validate_kernel
+from kernelstudio.pipeline import Recipe, Stage
+from kernelstudio.recipe_files import RecipeFileError, recipe_from_json, recipe_to_json
 
 SESSION_FORMAT = "kernelstudio-session"
-SESSION_VERSION = 1
+SESSION_VERSION = 2
 SESSION_FILE_NAME = "session.json"
 IMAGE_COPY_STEM = "session-image"
 """A pasted or generated image is kept as ``session-image.png`` (``.tif`` for floats)."""
@@ -39,11 +42,11 @@ class SessionError(StoredFileError):
 
 @dataclass(frozen=True)
 class HistoryStep:
-    """One undoable kernel change: its menu text and the weights before and after."""
+    """One undoable change of the edited stage: its menu text, the stage before and after."""
 
     text: str
-    before: np.ndarray
-    after: np.ndarray
+    before: Stage
+    after: Stage
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,10 @@ class Session:
 
     Attributes
     ----------
-    weights : numpy.ndarray
-        The kernel applied.
-    border, display : str
-        Options, as in :class:`kernelstudio.app.controller.Settings`.
-    flip, grey, channels_of_result : bool
-        Options, likewise.
+    recipe : Recipe
+        The stages and options applied.
+    channels_of_result : bool
+        Whether the channel views show the result (a view option).
     image_path : str or None
         The image file open, or ``None``.
     image_copy : str or None
@@ -77,11 +78,7 @@ class Session:
         Whether the window closed normally after writing it.
     """
 
-    weights: np.ndarray
-    border: str = "mirror"
-    flip: bool = False
-    grey: bool = False
-    display: str = "clip"
+    recipe: Recipe
     channels_of_result: bool = False
     image_path: str | None = None
     image_copy: str | None = None
@@ -111,17 +108,15 @@ def session_to_json(session: Session) -> str:
         "saved_at": session.saved_at.isoformat(timespec="seconds"),
         "closed_normally": session.closed_normally,
         "image": image,
-        "kernel": session.weights.tolist(),
-        "options": {
-            "border": session.border,
-            "flip": session.flip,
-            "grey": session.grey,
-            "display": session.display,
-            "channels_of_result": session.channels_of_result,
-        },
+        "recipe": json.loads(recipe_to_json(session.recipe)),
+        "view_options": {"channels_of_result": session.channels_of_result},
         "history": {
             "steps": [
-                {"text": step.text, "before": step.before.tolist(), "after": step.after.tolist()}
+                {
+                    "text": step.text,
+                    "before": _stage_document(step.before),
+                    "after": _stage_document(step.after),
+                }
                 for step in steps
             ],
             "index": index,
@@ -134,7 +129,9 @@ def session_to_json(session: Session) -> str:
 def _trim_history(
     steps: tuple[HistoryStep, ...], index: int
 ) -> tuple[tuple[HistoryStep, ...], int]:
-    sizes = [(step.before.size + step.after.size) * _BYTES_PER_WEIGHT for step in steps]
+    sizes = [
+        (step.before.weights.size + step.after.weights.size) * _BYTES_PER_WEIGHT for step in steps
+    ]
     first = 0
     while sum(sizes[first:]) > MAX_HISTORY_BYTES:
         first += 1
@@ -152,7 +149,7 @@ def session_from_document(document: object) -> Session:
     Examples
     --------
     >>> session_from_document({"format": "kernelstudio-session", "version": 1,
-    ...     "saved_at": "2026-12-02T15:02:00+00:00", "kernel": [[1]]}).weights
+    ...     "saved_at": "2026-12-02T15:02:00+00:00", "kernel": [[1]]}).recipe.stages[0].weights
     array([[1.]])
     >>> session_from_document({"format": "kernelstudio-session", "version": 1,
     ...     "saved_at": "2026-12-02T15:02:00+00:00", "kernel": [[1, 2]]})
@@ -174,7 +171,14 @@ def session_from_document(document: object) -> Session:
         raise SessionError(f"'saved_at' {_brief(document['saved_at'])} is not a time") from None
     if saved_at.tzinfo is None:
         saved_at = saved_at.astimezone()
-    options = _get(document, "options", dict, default={})
+    if version == 1:
+        recipe, channels_of_result = _recipe_of_version_1(document)
+    else:
+        recipe = _recipe(document.get("recipe"))
+        view_options = _get(document, "view_options", dict, default={})
+        channels_of_result = _get(
+            view_options, "channels_of_result", bool, default=False, where="view_options"
+        )
     image = _get(document, "image", dict, default=None)
     history = _get(document, "history", dict, default={})
     steps = tuple(
@@ -185,14 +189,8 @@ def session_from_document(document: object) -> Session:
     if not 0 <= index <= len(steps):
         raise SessionError(f"'history.index' {index} is outside 0…{len(steps)}")
     return Session(
-        weights=_weights(document.get("kernel"), "kernel"),
-        border=_choice(options, "border", BORDERS, "mirror"),
-        flip=_get(options, "flip", bool, default=False, where="options"),
-        grey=_get(options, "grey", bool, default=False, where="options"),
-        display=_choice(options, "display", DISPLAY_MODES, "clip"),
-        channels_of_result=_get(
-            options, "channels_of_result", bool, default=False, where="options"
-        ),
+        recipe=recipe,
+        channels_of_result=channels_of_result,
         image_path=_get(image, "path", str, default=None, where="image") if image else None,
         image_copy=_copy_name(image) if image else None,
         image_name=_get(image, "name", str, default="", where="image") if image else "",
@@ -205,6 +203,28 @@ def session_from_document(document: object) -> Session:
 
 
 _MISSING = object()
+
+
+def _recipe_of_version_1(document: dict) -> tuple[Recipe, bool]:
+    options = _get(document, "options", dict, default={})
+    recipe = Recipe(
+        (Stage(_weights(document.get("kernel"), "kernel")),),
+        border=_choice(options, "border", BORDERS, "mirror"),
+        flip=_get(options, "flip", bool, default=False, where="options"),
+        grey=_get(options, "grey", bool, default=False, where="options"),
+        display=_choice(options, "display", DISPLAY_MODES, "clip"),
+    )
+    channels_of_result = _get(options, "channels_of_result", bool, default=False, where="options")
+    return recipe, channels_of_result
+
+
+def _recipe(document: object) -> Recipe:
+    if not isinstance(document, dict):
+        raise SessionError("'recipe' is missing or not an object")
+    try:
+        return recipe_from_json(json.dumps(document), source="'recipe'")
+    except RecipeFileError as error:
+        raise SessionError(str(error)) from None
 
 
 def _get(
@@ -255,15 +275,35 @@ def _finite(value: float) -> bool:
         return False
 
 
+def _stage_document(stage: Stage) -> dict:
+    return {"weights": stage.weights.tolist(), "divisor": stage.divisor, "offset": stage.offset}
+
+
 def _history_step(step: object, number: int) -> HistoryStep:
     where = f"history.steps[{number}]"
     if not isinstance(step, dict):
         raise SessionError(f"'{where}' is not an object")
     return HistoryStep(
         text=_get(step, "text", str, where=where),
-        before=_weights(step.get("before"), f"{where}.before"),
-        after=_weights(step.get("after"), f"{where}.after"),
+        before=_history_stage(step.get("before"), f"{where}.before"),
+        after=_history_stage(step.get("after"), f"{where}.after"),
     )
+
+
+def _history_stage(value: object, where: str) -> Stage:
+    # Version 1 kept the weights alone; version 2 the weights, divisor and offset.
+    if not isinstance(value, dict):
+        return Stage(_weights(value, where))
+    numbers = {}
+    for key, default in (("divisor", 1.0), ("offset", 0.0)):
+        number = value.get(key, default)
+        if type(number) not in (int, float) or not _finite(number):
+            raise SessionError(f"'{where}.{key}' is {_brief(number)}, not a finite number")
+        numbers[key] = number
+    try:
+        return Stage(_weights(value.get("weights"), f"{where}.weights"), **numbers)
+    except ValueError as error:
+        raise SessionError(f"'{where}': {error}") from None
 
 
 def _copy_name(image: dict) -> str | None:

@@ -105,8 +105,8 @@ def state_of(holder) -> SimpleNamespace:
 def oracle_recipe(image, recipe):
     """scipy.ndimage stage by stage on the channels a recipe filters; the others pass through.
 
-    For the ``keep`` and ``process`` alpha modes (``weighted`` has its own slow-loop
-    oracle in tests/test_pipeline.py).
+    ``weighted`` alpha follows the formula in pipeline.Recipe's Notes, with scipy's
+    sums (tests/test_pipeline.py checks the engine against a slow loop of it too).
     """
     pixels = np.asarray(image)
     has_alpha = pixels.ndim == 3 and pixels.shape[2] in (2, 4)
@@ -120,18 +120,40 @@ def oracle_recipe(image, recipe):
     if has_alpha:
         planes.append(pixels[..., -1])
         letters.append("a")
-    results = []
-    for plane, letter in zip(planes, letters, strict=True):
-        filtered = any(name in recipe.channels for name in letter)
-        if letter == "a":
-            filtered = filtered and recipe.alpha != "keep"
-        values = np.asarray(plane, dtype=np.float64)
-        for stage in recipe.active_stages:
-            if filtered:
-                values = oracle(values, stage.weights, border=recipe.border, flip=recipe.flip)
-                values = values / stage.divisor + stage.offset
-            elif recipe.border == "valid":
-                top, left = stage.weights.shape[0] // 2, stage.weights.shape[1] // 2
-                values = values[top : values.shape[0] - top, left : values.shape[1] - left]
-        results.append(values)
-    return results[0] if len(results) == 1 else np.stack(results, axis=-1)
+    wanted = [any(name in recipe.channels for name in letter) for letter in letters]
+    if has_alpha:
+        wanted[-1] = wanted[-1] and recipe.alpha != "keep"
+    values = [np.asarray(plane, dtype=np.float64) for plane in planes]
+    weighted = has_alpha and recipe.alpha == "weighted"
+    white = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "iu" else 1.0
+    for stage in recipe.active_stages:
+        coverage = np.clip(values[-1] / white, 0, 1) if weighted else None
+        values = [
+            _oracle_stage(plane, stage, recipe, coverage if letter != "a" else None)
+            if filtered
+            else _cropped(plane, stage, recipe.border)
+            for plane, letter, filtered in zip(values, letters, wanted, strict=True)
+        ]
+    return values[0] if len(values) == 1 else np.stack(values, axis=-1)
+
+
+def _oracle_stage(plane, stage, recipe, coverage):
+    options = {"border": recipe.border, "flip": recipe.flip}
+    if coverage is None:
+        return oracle(plane, stage.weights, **options) / stage.divisor + stage.offset
+    from kernelstudio.pipeline import COVERAGE_FLOOR
+
+    magnitudes = np.abs(stage.weights)
+    premultiplied = np.where(coverage > 0, plane * coverage, 0.0)
+    sums = oracle(premultiplied, stage.weights, **options)
+    covered = oracle(coverage, magnitudes, **options)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        averaged = np.where(covered > COVERAGE_FLOOR * magnitudes.sum(), sums / covered, 0.0)
+    return averaged * magnitudes.sum() / stage.divisor + stage.offset
+
+
+def _cropped(plane, stage, border):
+    if border != "valid":
+        return plane
+    top, left = stage.weights.shape[0] // 2, stage.weights.shape[1] // 2
+    return plane[top : plane.shape[0] - top, left : plane.shape[1] - left]

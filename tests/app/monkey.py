@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication
 
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
-from kernelstudio.kernels import PRESET_DISPLAY, PRESETS, Kernel, format_weight
+from kernelstudio.kernels import PRESET_DISPLAY, PRESETS, Kernel, format_weight, parse_weight
 from kernelstudio.walkthrough import STEPS
 from tests.app.conftest import assert_close, oracle_recipe, state_of
 from tests.app.test_fuzz_gui import type_keys
@@ -192,6 +192,7 @@ class Monkey:
         self.controller.renderingReady.connect(self._on_rendering)
         self.controller.saved.connect(self.saves.append)
         self.first_kernel = np.array(self.controller.stage.weights)
+        self.first_stage = self.controller.stage  # weights, divisor and offset are undoable
         self.images = [(case.name, case.path, case.good) for case in corpus.values()]
         self.images.append(("main", main_path, True))
         self.kernel_files = _write_kernel_files(folder / "kernels")
@@ -250,6 +251,7 @@ class Monkey:
             self.check()
             np.testing.assert_array_equal(self.controller.stage.weights, self.first_kernel)
             np.testing.assert_array_equal(self.window.editor.weights, self.first_kernel)
+            assert self.controller.stage == self.first_stage, "undo left divisor or offset"
 
     def images_by_name(self, name: str) -> Path:
         return next(path for label, path, _ in self.images if label == name)
@@ -295,6 +297,16 @@ class Monkey:
         assert options.border_combo.currentData() == settings.border, "border combo"
         assert options.colour_combo.currentData() == settings.grey, "colour combo"
         assert options.display_combo.currentData() == settings.display, "display combo"
+        assert options.alpha_combo.currentData() == settings.alpha, "alpha combo"
+        checked = "".join(c for c, box in options.channel_checks.items() if box.isChecked())
+        assert checked == "".join(c for c in "rgba" if c in settings.channels), "channel checks"
+        numbers = (
+            (options.divisor_edit, settings.divisor),
+            (options.offset_edit, settings.offset),
+        )
+        for edit, value in numbers:
+            if not edit.property("invalid"):
+                assert parse_weight(edit.text()) == value, f"{edit.objectName()} text"
         self._check_preset_combo(settings.weights)
         self._check_views()
         if window.walkthrough_dock.isVisible():
@@ -403,8 +415,10 @@ class Monkey:
         candidate = grid.weights
         if value is not None:
             candidate[row, column] = value
+        # The weights, and what one pass applies (them over the divisor), must fit float32.
         magnitude = float(np.abs(candidate).sum())
-        accepted = value is not None and magnitude < FLOAT32_MAX
+        divided = magnitude / abs(self.controller.stage.divisor)
+        accepted = value is not None and max(magnitude, divided) < FLOAT32_MAX
         target = grid.cell(row, column)
         assert target.objectName() == f"cell_{row}_{column}"
         target.setFocus()
@@ -559,6 +573,51 @@ class Monkey:
         self._choose(combo, combo.findData(border))
         assert self.controller.recipe.border == border
         return border
+
+    @action(2)
+    def type_divisor_or_offset(self) -> str:
+        options = self.window.options
+        field = self.random.choice(["divisor", "offset"])
+        edit = options.divisor_edit if field == "divisor" else options.offset_edit
+        text = self.random.choice(["2", "1/16", "-3", "9", "128", "0", "0.5", "", "abc", "1e39"])
+        before = getattr(self.controller.stage, field)
+        edit.setFocus()
+        edit.selectAll()
+        self.qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+        type_keys(self.qtbot, edit, text)
+        # Each keystroke that leaves a usable number applies it, as in the grid.
+        expected = before
+        weights = self.controller.stage.weights
+        for end in range(1, len(text) + 1):
+            value = _usable_number(text[:end], field, weights)
+            if value is not None:
+                expected = value
+        assert getattr(self.controller.stage, field) == expected, f"{field} not as typed"
+        final = _usable_number(text, field, weights)
+        assert (edit.property("invalid") is True) == (final is None), f"{field} {text!r} mark"
+        return f"{field} {text!r}"
+
+    @action(2)
+    def toggle_channel(self) -> str:
+        letter = self.random.choice("rgba")
+        box = self.window.options.channel_checks[letter]
+        before = self.controller.recipe.channels
+        box.click()
+        after = self.controller.recipe.channels
+        if before == letter:  # the last one cannot go
+            assert after == before, "the last channel was unticked"
+            assert box.isChecked(), "the last channel's box was unticked"
+        else:
+            assert (letter in after) != (letter in before), f"channel {letter} not toggled"
+        return f"{letter} -> {after}"
+
+    @action(1)
+    def choose_alpha(self) -> str:
+        alpha = self.random.choice(["keep", "weighted", "process"])
+        combo = self.window.options.alpha_combo
+        self._choose(combo, combo.findData(alpha))
+        assert self.controller.recipe.alpha == alpha
+        return alpha
 
     @action(1)
     def toggle_flip(self) -> str:
@@ -777,6 +836,19 @@ class Monkey:
 def same_settings(first, second) -> bool:
     """Whether two controller Settings hold the same values (weights compared exactly)."""
     return not differences(first, second)
+
+
+def _usable_number(text: str, field: str, weights: np.ndarray) -> float | None:
+    """The number `text` sets `field` to, or None when the window must refuse it."""
+    try:
+        value = parse_weight(text)
+    except ValueError:
+        return None
+    if field != "divisor":
+        return value
+    if value == 0 or float(np.abs(weights).sum()) / abs(value) >= FLOAT32_MAX:
+        return None  # the weights over the divisor must fit float32
+    return value
 
 
 def differences(first, second) -> list[str]:

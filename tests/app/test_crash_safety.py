@@ -107,7 +107,8 @@ def test_kill_9_loses_nothing_older_than_a_second(tmp_path, photo):
 
         def saved():
             try:
-                return json.loads(session_file.read_text())["kernel"] == typed["weights"]
+                stages = json.loads(session_file.read_text())["recipe"]["stages"]
+                return stages[0]["weights"] == typed["weights"]
             except (OSError, ValueError):
                 return False
 
