@@ -23,10 +23,12 @@ PIXEL = (294, 327)  # on the saucer's rim, where the Sobel response is strong
 
 def main() -> int:
     """Show the window offscreen, apply the preset, save the picture; return the status."""
+    # Empty settings and state, so the picture never shows someone's last session.
+    settings_folder = tempfile.TemporaryDirectory()
+    os.environ["XDG_STATE_HOME"] = settings_folder.name
+    os.environ["XDG_CONFIG_HOME"] = settings_folder.name
     app = QApplication(sys.argv[:1])
     configure_application(app)
-    # Empty settings, so the picture never shows someone's last session.
-    settings_folder = tempfile.TemporaryDirectory()
     QSettings.setPath(
         QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_folder.name
     )
@@ -35,7 +37,7 @@ def main() -> int:
     window.show()
 
     def capture(rendering) -> None:
-        if rendering.settings.display != "abs":
+        if rendering.recipe.display != "abs":
             return
         window.choose_pixel(*PIXEL)
         QTimer.singleShot(300, lambda: (window.grab().save(str(TARGET)), app.quit()))

@@ -91,6 +91,7 @@ class PixelExplainer(QWidget):
         self.products = _Matrix("productsTable", self)
         self.sum_label = QLabel(self)
         self.sum_label.setObjectName("explainerSum")
+        self.sum_label.setWordWrap(True)  # the 8-bit rule is a sentence: it must not widen it
         self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = QLabel(self)
         self.note.setWordWrap(True)
