@@ -514,15 +514,17 @@ def _with_overrides(stages: tuple[Stage, ...], request: _StageRequest) -> tuple[
             f"{len(stages)} stages; set them in the recipe file"
         )
     (stage,) = stages
-    return (
-        Stage(
+    try:
+        changed = Stage(
             stage.weights,
             stage.divisor if request.divisor is None else request.divisor,
             stage.offset if request.offset is None else request.offset,
             stage.enabled,
             stage.name,
-        ),
-    )
+        )
+    except ValueError as error:  # e.g. a divisor so small that the weights overflow
+        raise CommandError(f"{_quoted(request.spec)}: {_brief_detail(str(error))}") from None
+    return (changed,)
 
 
 def _plan_outputs(inputs: list[Path], output: str, *, as_float: bool) -> list[Path]:
@@ -747,8 +749,8 @@ def _check_alpha_fits(source: Path, target: Path, image: np.ndarray) -> None:
     suffix = target.suffix.lower()
     if split_alpha(image)[1] is not None and suffix not in _ALPHA_EXTENSIONS:
         raise CommandError(
-            f"cannot save '{target.name}': '{source.name}' is transparent and {suffix} "
-            f"cannot keep alpha; save as .png, .tif or .webp"
+            f"cannot save '{target.name}': '{source.name}' has an alpha channel and {suffix} "
+            f"cannot keep it; save as .png, .tif or .webp"
         )
 
 

@@ -298,6 +298,8 @@ def render(image: ArrayLike, recipe: Recipe) -> np.ndarray:
     """
     pixels = np.asarray(image)
     colour, alpha = split_alpha(pixels)
+    if recipe.border == "valid":
+        _check_valid_size(pixels.shape[:2], recipe)
     if recipe.grey and colour.ndim == 3:
         colour = to_grey(colour)
         pixels = colour if alpha is None else np.stack([colour, alpha], axis=-1)
@@ -374,6 +376,22 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
         else:
             alpha_values = _cropped(alpha_values, one_stage)
     return np.concatenate([colour, alpha_values[..., None]], axis=-1)
+
+
+def _check_valid_size(shape: tuple[int, ...], recipe: Recipe) -> None:
+    # Said for the whole stack, before any work: "6×6 is smaller than the three
+    # 3×3 kernels", not "2×2 is smaller than 3×3" from inside the last stage.
+    rows = 1 + sum(stage.weights.shape[0] - 1 for stage in recipe.active_stages)
+    columns = 1 + sum(stage.weights.shape[1] - 1 for stage in recipe.active_stages)
+    if shape[0] < rows or shape[1] < columns:
+        kernels = " then ".join(
+            "×".join(map(str, stage.weights.shape)) for stage in recipe.active_stages
+        )
+        raise ValueError(
+            f"image of {shape[0]}×{shape[1]} pixels is smaller than the {kernels} "
+            f"kernel{'s' if len(recipe.active_stages) > 1 else ''}, so 'valid' leaves no output "
+            f"(it needs at least {rows}×{columns})"
+        )
 
 
 def _cropped(plane: np.ndarray, recipe: Recipe) -> np.ndarray:

@@ -229,7 +229,9 @@ def read_recipe_file(path: str | os.PathLike[str]) -> Recipe:
 
 
 def read_kernel_or_recipe_file(path: str | os.PathLike[str]) -> Kernel | Recipe:
-    """Load a recipe file, or a kernel file, as its ``format`` says; without one, a kernel.
+    """Load a recipe file, or a kernel file, as its ``format`` says.
+
+    Without a ``format``, a document with ``stages`` is a recipe, else a kernel.
 
     Raises
     ------
@@ -243,7 +245,11 @@ def read_kernel_or_recipe_file(path: str | os.PathLike[str]) -> Kernel | Recipe:
         document = json.loads(text)
     except (ValueError, RecursionError):
         document = None  # kernel_from_json says what is wrong with it
-    if isinstance(document, dict) and document.get("format") == RECIPE_FILE_FORMAT:
+    is_recipe = isinstance(document, dict) and (
+        document.get("format") == RECIPE_FILE_FORMAT
+        or ("format" not in document and "stages" in document)
+    )
+    if is_recipe:
         return recipe_from_json(text, source=f"'{path.name}'")
     return kernel_from_json(text, source=f"'{path.name}'")
 

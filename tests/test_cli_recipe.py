@@ -432,3 +432,33 @@ def test_saved_presets_load_without_qt(tmp_path, saved_presets):
             check=False,
         )
         assert done.stdout.splitlines()[-1] == "0 []", done.stderr
+
+
+@pytest.mark.parametrize(
+    ("kernel", "divisor"), [("1 2 1", "1e-300"), ("1e30", "1e-10")], ids=["tiny", "huge-weight"]
+)
+def test_a_divisor_that_overflows_the_weights_is_one_line_and_exit_2(cli, grey, kernel, divisor):
+    source, _ = grey
+    code, out, err = cli("apply", source, "-k", kernel, "--divisor", divisor, "-o", "out.png")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert "float32" in err
+    assert not os.path.exists("out.png")
+
+
+def test_valid_names_the_whole_stack_when_the_image_is_too_small(cli, tmp_path):
+    small = write_image(tmp_path / "four.png", random_image((4, 4), seed=1))
+    args = ("apply", small, "-k", "box-blur", "-k", "box-blur", "--border", "valid")
+    code, _, err = cli(*args, "-o", "out.png")
+    assert code == 2
+    assert "image of 4×4 pixels is smaller than the 3×3 then 3×3 kernels" in err
+    assert "at least 5×5" in err
+
+
+def test_a_recipe_file_without_format_is_read_as_a_recipe(cli, grey, tmp_path):
+    source, pixels = grey
+    recipe = tmp_path / "handmade.json"
+    recipe.write_text('{"stages": [{"weights": [[1, 2, 1]], "divisor": 4}]}')
+    assert cli("apply", source, "-k", recipe, "-o", "out.png") == (0, "", "")
+    assert_pixels("out.png", to_8bit(oracle(pixels, [[1, 2, 1]]) / 4))

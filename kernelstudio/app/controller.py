@@ -27,6 +27,7 @@ from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, sav
 from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
 from kernelstudio.montage import montage
 from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, to_display
+from kernelstudio.recipe_files import write_recipe_file
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ class Controller(QObject):
         A new image replaced the current one.
     recipeChanged(Recipe)
         The kernel or an option changed (before its result is computed).
+    viewChanged(ViewOptions)
+        What the views show besides the result changed.
     resultReady(numpy.ndarray)
         The float32 result of the latest request (emitted on the GUI thread).
     renderingReady(Rendering)
@@ -177,6 +180,7 @@ class Controller(QObject):
 
     imageLoaded = Signal(object)
     recipeChanged = Signal(object)
+    viewChanged = Signal(object)
     resultReady = Signal(object)
     renderingReady = Signal(object)
     failed = Signal(str)
@@ -264,10 +268,12 @@ class Controller(QObject):
             recipe = replace(recipe, **recipe_changes)
         view_changes = {key: bool(changes[key]) for key in VIEW_FIELDS if key in changes}
         view = replace(self._view, **view_changes)
-        recipe_changed = recipe != self._recipe
+        recipe_changed, view_changed = recipe != self._recipe, view != self._view
         self._recipe, self._view = recipe, view
         if recipe_changed:
             self.recipeChanged.emit(recipe)
+        if view_changed:
+            self.viewChanged.emit(view)
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
@@ -340,6 +346,11 @@ class Controller(QObject):
         stage = self.stage
         kernel = Kernel(name, np.array(stage.weights), stage.divisor, stage.offset)
         self._export(Path(path), lambda target: write_kernel_file(target, kernel))
+
+    def export_recipe(self, path: str | Path) -> None:
+        """Save the whole recipe (every stage and option) as a recipe file."""
+        recipe = self._recipe
+        self._export(Path(path), lambda target: write_recipe_file(target, recipe))
 
     def shutdown(self) -> None:
         """Drop the waiting render and wait for started work, exports included.

@@ -8,6 +8,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QGridLayout, QLabel, QSizePolicy, QWidget
 
+from kernelstudio.app.diagnostics import qt_virtual
+
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 PANELS: tuple[str, ...] = ("original", "result", "red", "green", "blue")
@@ -202,6 +204,7 @@ class ImageViews(QWidget):
         self.patch_outline.hide()
         self.pixel_outline.hide()
 
+    @qt_virtual(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Turn arrow keys pressed over a view into ``stepped``."""
         if event.type() == QEvent.Type.KeyPress and event.key() in _ARROWS:

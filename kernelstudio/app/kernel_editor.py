@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.kernels import format_weight, kernel_sum, parse_weight
 from kernelstudio.pipeline import Stage
 
@@ -125,6 +126,7 @@ class WeightGrid(QWidget):
                 cells.append(cell)
             self._cells.append(cells)
 
+    @qt_virtual(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Leave Undo and Redo to the window, whose history covers the whole kernel."""
         if event.type() == QEvent.Type.ShortcutOverride and (

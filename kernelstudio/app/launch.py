@@ -12,7 +12,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from kernelstudio import __version__
-from kernelstudio.app.diagnostics import CrashReporter, install_log_file
+from kernelstudio.app.diagnostics import CrashReporter, install_log_file, qt_virtual
 from kernelstudio.app.main_window import MainWindow
 from kernelstudio.app.single_instance import InstanceServer, send_to_running_instance
 from kernelstudio.samples import ICON_PATH
@@ -108,6 +108,7 @@ class FileOpenFilter(QObject):
         super().__init__(window)
         self._window = window
 
+    @qt_virtual(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Route file-open events to the window; let everything else through."""
         if event.type() == QEvent.Type.FileOpen and event.file():

@@ -74,6 +74,7 @@ from kernelstudio.kernels import (
     validate_kernel,
 )
 from kernelstudio.pipeline import Recipe, Stage
+from kernelstudio.recipe_files import read_recipe_file
 from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
 from kernelstudio.walkthrough import STEPS as WALKTHROUGH
 from kernelstudio.walkthrough import tutorial_image
@@ -93,6 +94,7 @@ _EXPORT_FILTERS = {
     ".webp": "WebP image (*.webp)",
 }
 _KERNEL_FILTER = "Kernel files (*.json)"
+_RECIPE_FILTER = "Recipe files (*.json)"
 
 
 def _sentence_list(sentences: list[str]) -> str:
@@ -149,6 +151,24 @@ class _KernelChange(QUndoCommand):
     @qt_virtual()
     def undo(self) -> None:
         self._window._show_kernel(self.old, update_editor=True)
+
+
+class _RecipeChange(QUndoCommand):
+    """A whole recipe replaced (imported): undo puts the previous one back."""
+
+    def __init__(self, window: MainWindow, old: Recipe, new: Recipe, text: str) -> None:
+        super().__init__(text)
+        self._window = window
+        self._old = old
+        self._new = new
+
+    @qt_virtual()
+    def redo(self) -> None:
+        self._window._show_recipe(self._new)
+
+    @qt_virtual()
+    def undo(self) -> None:
+        self._window._show_recipe(self._old)
 
 
 class MainWindow(QMainWindow):
@@ -305,6 +325,12 @@ class MainWindow(QMainWindow):
         self.copy_action = self._action("&Copy Result", self.copy_result, "Ctrl+Shift+C")
         self.import_kernel_action = self._action("&Import Kernel…", self._choose_kernel_import)
         self.export_kernel_action = self._action("Export &Kernel…", self._choose_kernel_export)
+        self.import_recipe_action = self._action(
+            "Import Re&cipe…", self._choose_recipe_import, tip="Every stage and option"
+        )
+        self.export_recipe_action = self._action(
+            "Export R&ecipe…", self._choose_recipe_export, tip="Every stage and option"
+        )
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence(keys.Undo))
@@ -359,6 +385,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.import_kernel_action)
         file_menu.addAction(self.export_kernel_action)
+        file_menu.addAction(self.import_recipe_action)
+        file_menu.addAction(self.export_recipe_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -528,7 +556,7 @@ class MainWindow(QMainWindow):
             if name == TUTORIAL_IMAGE_NAME:
                 self._walkthrough_image, self._walkthrough_image_name = "tutorial", name
             self._requested_at = time.perf_counter()
-            self.controller.load_from(lambda: load_image(copy), name)
+            self.controller.load_from(lambda: load_image(copy, alpha=True), name)
         elif session.image_path is not None:
             self.open_path(session.image_path)
         else:
@@ -537,6 +565,7 @@ class MainWindow(QMainWindow):
     def _connect_autosave(self) -> None:
         schedule = self.session_keeper.schedule
         self.controller.recipeChanged.connect(schedule)
+        self.controller.viewChanged.connect(schedule)
         self.controller.imageLoaded.connect(schedule)
         self.undo_stack.indexChanged.connect(schedule)
         self.views.regionChanged.connect(schedule)
@@ -1117,6 +1146,37 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.import_kernel(path)
+
+    def _choose_recipe_export(self) -> None:
+        target = self._ask_save_path("Export Recipe", ".json", [_RECIPE_FILTER])
+        if target is not None:
+            self.export_recipe(target)
+
+    def _choose_recipe_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import Recipe", self._last_folder(), f"{_RECIPE_FILTER};;All files (*)"
+        )
+        if path:
+            self.import_recipe(path)
+
+    def export_recipe(self, path: str | Path) -> None:
+        """Save the recipe (every stage and option) as a recipe file."""
+        self.controller.export_recipe(path)
+
+    def import_recipe(self, path: str | Path) -> None:
+        """Use the recipe in `path` (its first stage is edited); a bad file changes nothing."""
+        try:
+            recipe = read_recipe_file(path)
+        except KernelFileError as error:
+            self._on_failed(f"Could not import the recipe: {error}")
+            return
+        old = self.controller.recipe
+        self.undo_stack.push(_RecipeChange(self, old, recipe, f"Import {Path(path).name}"))
+
+    def _show_recipe(self, recipe: Recipe) -> None:
+        self._requested_at = time.perf_counter()
+        self.controller.update(recipe=recipe)
+        self._show_settings()
 
     # Window ---------------------------------------------------------------------
 

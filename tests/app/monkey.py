@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication
 
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.imageio import load_image
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS, Kernel, format_weight, parse_weight
 from kernelstudio.walkthrough import STEPS
 from tests.app.conftest import assert_close, oracle_recipe, state_of
@@ -620,6 +621,19 @@ class Monkey:
         return alpha
 
     @action(1)
+    def export_and_import_recipe(self) -> str:
+        target = self.folder / "monkey-recipe.json"
+        recipe = self.controller.recipe
+        saves = len(self.saves)
+        self.window.export_recipe(target)
+        self.qtbot.waitUntil(lambda: len(self.saves) > saves, timeout=WAIT_MS)
+        self.window.choose_preset("identity")
+        self.window.import_recipe(target)
+        assert self.controller.recipe == recipe, "the recipe did not come back whole"
+        target.unlink()
+        return f"{len(recipe.stages)} stage(s)"
+
+    @action(1)
     def toggle_flip(self) -> str:
         flip = not self.controller.recipe.flip
         self.window.options.flip_check.click()
@@ -820,15 +834,9 @@ class Monkey:
             saved = json.loads(target.read_text())["weights"]
             np.testing.assert_array_equal(saved, self.controller.stage.weights)
         elif kind == "result":
-            written = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
-            if written.ndim == 3:
-                written = written[..., ::-1]
-            np.testing.assert_array_equal(written, rendering.result8)
+            np.testing.assert_array_equal(_read_rgb(target), rendering.result8)
         elif kind == "float":
-            written = cv2.imread(str(target), cv2.IMREAD_UNCHANGED)
-            if written.ndim == 3:
-                written = written[..., ::-1]
-            np.testing.assert_array_equal(written, rendering.result)
+            np.testing.assert_array_equal(_read_rgb(target), rendering.result)
         target.unlink()
         return f"{kind} to {where}"
 
@@ -836,6 +844,21 @@ class Monkey:
 def same_settings(first, second) -> bool:
     """Whether two controller Settings hold the same values (weights compared exactly)."""
     return not differences(first, second)
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    """Decode `path` with OpenCV, in R, G, B (, A) order; our loader where OpenCV cannot.
+
+    OpenCV reads no float TIFF of grey+alpha; that format's round trip is tested
+    in tests/test_imageio.py.
+    """
+    written = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if written is None:
+        return load_image(path, alpha=True)
+    if written.ndim == 3 and written.shape[2] in (3, 4):
+        order = [2, 1, 0, 3][: written.shape[2]]  # BGR(A) to RGB(A)
+        written = written[..., order]
+    return written
 
 
 def _usable_number(text: str, field: str, weights: np.ndarray) -> float | None:

@@ -355,3 +355,16 @@ def test_a_thread_ending_with_system_exit_is_not_a_crash(qtbot, qapp, log_file, 
     thread.join(timeout=WAIT_MS / 1000)
     qapp.processEvents()
     assert told == []
+
+
+@pytest.mark.qt_no_exception_capture
+def test_every_event_filter_we_override_reports_instead_of_unwinding(monkeypatch, window):
+    from kernelstudio.app.launch import FileOpenFilter
+
+    seen = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, error, trace: seen.append(kind))
+    filters = [window.views, window.editor.grid, FileOpenFilter(window)]
+    for instance in filters:
+        # No event at all: the body fails at once, as an injected bug would.
+        assert instance.eventFilter(window, None) is False
+    assert seen == [AttributeError] * len(filters)

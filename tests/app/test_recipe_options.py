@@ -149,3 +149,50 @@ def test_the_whole_recipe_survives_a_restart(qtbot, make_window):
     assert again.options.alpha_combo.currentData() == "process"
     assert recipe == Recipe.single(PRESETS["sharpen"], divisor=4, channels="rg", alpha="process")
     wait_for_result(qtbot, again, PRESETS["sharpen"])
+
+
+def test_a_recipe_exported_and_imported_comes_back_whole(qtbot, window, tmp_path):
+    window.choose_preset("emboss")
+    type_text(qtbot, window.options.offset_edit, "128")
+    window.options.channel_checks["g"].click()
+    settle(qtbot, window)
+    recipe = window.controller.recipe
+    target = tmp_path / "emboss.json"
+    with qtbot.waitSignal(window.controller.saved, timeout=WAIT_MS):
+        window.export_recipe(target)
+    window.choose_preset("identity")
+    assert window.controller.recipe != recipe
+    window.import_recipe(target)
+    assert window.controller.recipe == recipe
+    assert window.options.offset_edit.text() == "128"
+    np.testing.assert_array_equal(window.editor.weights, PRESETS["emboss"])
+    rendering = settle(qtbot, window)
+    image = window.controller.image.pixels
+    assert_close(rendering.result, oracle_recipe(image, recipe), PRESETS["emboss"], image)
+
+
+def test_a_bad_recipe_file_changes_nothing(window, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "kernelstudio-recipe", "stages": [{"weights": [[1, 2]]}]}')
+    before = window.controller.recipe
+    window.import_recipe(bad)
+    assert window.controller.recipe is before
+    assert "Could not import the recipe" in window.message_bar.text
+    assert "stages[0]" in window.message_bar.text
+
+
+def test_importing_a_recipe_is_one_undoable_step(qtbot, window, tmp_path):
+    target = tmp_path / "r.json"
+    from kernelstudio.recipe_files import write_recipe_file
+
+    imported = Recipe.single(PRESETS["outline"], divisor=2, border="wrap", display="abs")
+    write_recipe_file(target, imported)
+    window.choose_preset("sharpen")
+    before = window.controller.recipe
+    window.import_recipe(target)
+    assert window.controller.recipe == imported
+    window.undo_stack.undo()
+    assert window.controller.recipe == before
+    assert window.options.border_combo.currentData() == before.border
+    window.undo_stack.redo()
+    assert window.controller.recipe == imported

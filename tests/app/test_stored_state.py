@@ -419,3 +419,28 @@ def test_fifos_devices_and_bad_preset_files_never_stop_the_start(make_window, is
         assert name in message
     assert (folder / "broken.json.bad").exists()
     assert (folder / "fifo.json").exists()  # not a file it parsed: left where it is
+
+
+def test_a_pasted_transparent_image_keeps_its_alpha_across_a_restart(qtbot, make_window):
+    window = make_window()
+    pixels = np.random.default_rng(9).integers(0, 256, (7, 8, 4), dtype=np.uint8)
+    with qtbot.waitSignal(window.controller.renderingReady, timeout=10_000):
+        window.controller.load_pixels(pixels, "Pasted image")
+    window.close()
+    again = make_window()
+    np.testing.assert_array_equal(again.controller.image.pixels, pixels)
+
+
+def test_view_options_are_autosaved_too(qtbot, window):
+    session_file = state_folder() / SESSION_FILE_NAME
+    window.options.channels_check.click()
+    assert window.controller.view.channels_of_result
+
+    def saved():
+        try:
+            document = json.loads(session_file.read_text())
+        except (OSError, ValueError):
+            return False
+        return document["view_options"]["channels_of_result"] is True
+
+    qtbot.waitUntil(saved, timeout=5_000)
