@@ -505,7 +505,7 @@ def _log_failure(kind: str, error: Exception) -> None:
     # Bad files and impossible settings are part of normal use: one line. Anything
     # else is a bug, logged with its traceback for the report.
     if isinstance(error, _EXPECTED_FAILURES):
-        log.warning("%s failed: %s", kind, error)
+        log.warning("%s failed: %s", kind, str(error))  # text: a record keeps no exception
     else:
         log.error("%s failed unexpectedly", kind, exc_info=error)
 

@@ -130,7 +130,8 @@ def test_walkthrough_runs_start_to_end(qtbot, window):
         rendering = wait_for_result(qtbot, window, weights)
         qtbot.waitUntil(
             lambda step=step: (
-                window.controller.rendering.recipe.border == step.border
+                window.controller.rendering is not None  # None while a new image loads
+                and window.controller.rendering.recipe.border == step.border
                 and (window.controller.image.pixels.ndim == 3) == (step.image == "colour")
             ),
             timeout=10_000,
