@@ -557,7 +557,7 @@ def weights_from_rows(rows: object, field: str = "'weights'") -> np.ndarray:
             if not _is_number(value):
                 raise ValueError(
                     f"{field}: the weight at row {row_number}, column {column_number} "
-                    f"is {_brief(value)}, not a finite number"
+                    f"is {brief(value)}, not a finite number"
                 )
     try:
         return validate_kernel(rows)
@@ -581,11 +581,18 @@ def file_number(value: object, field: str, *, nonzero: bool = False) -> float:
         value = value.item()
     if not _is_number(value) or (nonzero and value == 0):
         other = " other than 0" if nonzero else ""
-        raise ValueError(f"{field} is {_brief(value)}; it must be a finite number{other}")
+        raise ValueError(f"{field} is {brief(value)}; it must be a finite number{other}")
     return float(value)
 
 
-def _brief(value: object, limit: int = 40) -> str:
+def brief(value: object, limit: int = 40) -> str:
+    """Quote `value` for a message, cut to `limit` characters (a stored file may hold megabytes).
+
+    Examples
+    --------
+    >>> brief("sideways"), brief("x" * 50, limit=8)
+    ("'sideways'", "'xxxxxx…")
+    """
     text = repr(value)
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 

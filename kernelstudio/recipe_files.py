@@ -30,6 +30,7 @@ from kernelstudio.kernels import (
     MAX_KERNEL_FILE_BYTES,
     Kernel,
     KernelFileError,
+    brief,
     file_number,
     kernel_from_json,
     weights_from_rows,
@@ -122,11 +123,11 @@ def recipe_from_json(text: str, *, source: str = "recipe file") -> Recipe:
         raise RecipeFileError(f"{source} is a kernel file, not a recipe")
     if file_format != RECIPE_FILE_FORMAT:
         raise RecipeFileError(
-            f"{source} is not a Kernel Studio recipe (format {_brief(file_format)})"
+            f"{source} is not a Kernel Studio recipe (format {brief(file_format)})"
         )
     version = document.get("version", RECIPE_FILE_VERSION)
     if type(version) is not int or version < 1:
-        raise RecipeFileError(f"{source} has an invalid version {_brief(version)}")
+        raise RecipeFileError(f"{source} has an invalid version {brief(version)}")
     if version > RECIPE_FILE_VERSION:
         raise RecipeFileError(
             f"{source} is version {version}; this Kernel Studio reads recipes up to "
@@ -151,7 +152,7 @@ def recipe_from_json(text: str, *, source: str = "recipe file") -> Recipe:
 
 def _stages(entries: object) -> tuple[Stage, ...]:
     if not isinstance(entries, list):
-        raise ValueError(f"'stages' is {_brief(entries)}; it must be a list of stages")
+        raise ValueError(f"'stages' is {brief(entries)}; it must be a list of stages")
     if not 1 <= len(entries) <= MAX_STAGES:
         raise ValueError(f"'stages' holds {len(entries)} stages; a recipe holds 1 to {MAX_STAGES}")
     stages = tuple(_stage(entry, f"stages[{index}]") for index, entry in enumerate(entries))
@@ -162,12 +163,12 @@ def _stages(entries: object) -> tuple[Stage, ...]:
 
 def _stage(entry: object, path: str) -> Stage:
     if not isinstance(entry, dict):
-        raise ValueError(f"{path} is {_brief(entry)}; it must be an object with 'weights'")
+        raise ValueError(f"{path} is {brief(entry)}; it must be an object with 'weights'")
     if "weights" not in entry:
         raise ValueError(f"{path} is a stage with a missing field 'weights'")
     name = entry.get("name", "")
     if not isinstance(name, str):
-        raise ValueError(f"{path}.name is {_brief(name)}; it must be text")
+        raise ValueError(f"{path}.name is {brief(name)}; it must be text")
     return Stage(
         weights_from_rows(entry["weights"], f"{path}.weights"),
         divisor=file_number(entry.get("divisor", 1.0), f"{path}.divisor", nonzero=True),
@@ -180,14 +181,14 @@ def _stage(entry: object, path: str) -> Stage:
 def _flag(document: dict[str, object], key: str, path: str, *, default: bool) -> bool:
     value = document.get(key, default)
     if not isinstance(value, bool):
-        raise ValueError(f"{path} is {_brief(value)}; it must be true or false")
+        raise ValueError(f"{path} is {brief(value)}; it must be true or false")
     return value
 
 
 def _choice(document: dict[str, object], key: str, choices: Sequence[str]) -> str:
     value = document.get(key, Recipe.__dataclass_fields__[key].default)
     if value not in choices:
-        raise ValueError(f"'{key}' is {_brief(value)}; it must be one of {', '.join(choices)}")
+        raise ValueError(f"'{key}' is {brief(value)}; it must be one of {', '.join(choices)}")
     return str(value)
 
 
@@ -196,12 +197,7 @@ def _channels(document: dict[str, object]) -> str:
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             return check_channels(value)
-    raise ValueError(f"'channels' is {_brief(value)}; it must be some of r, g, b, a, such as rgba")
-
-
-def _brief(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+    raise ValueError(f"'channels' is {brief(value)}; it must be some of r, g, b, a, such as rgba")
 
 
 def _read_text(path: Path) -> str:

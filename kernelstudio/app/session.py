@@ -20,7 +20,7 @@ import numpy as np
 from kernelstudio.app.stored_state import StoredFileError
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
-from kernelstudio.kernels import validate_kernel
+from kernelstudio.kernels import brief, validate_kernel
 from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.recipe_files import RecipeFileError, recipe_from_json, recipe_to_json
 
@@ -161,14 +161,14 @@ def session_from_document(document: object) -> Session:
     if not isinstance(document, dict):
         raise SessionError("the session is not a JSON object")
     if document.get("format") != SESSION_FORMAT:
-        raise SessionError(f"'format' is {_brief(document.get('format'))}, not {SESSION_FORMAT!r}")
+        raise SessionError(f"'format' is {brief(document.get('format'))}, not {SESSION_FORMAT!r}")
     version = document.get("version")
     if type(version) is not int or not 1 <= version <= SESSION_VERSION:
-        raise SessionError(f"'version' {_brief(version)} is not one this Kernel Studio reads")
+        raise SessionError(f"'version' {brief(version)} is not one this Kernel Studio reads")
     try:
         saved_at = datetime.fromisoformat(_get(document, "saved_at", str))
     except ValueError:
-        raise SessionError(f"'saved_at' {_brief(document['saved_at'])} is not a time") from None
+        raise SessionError(f"'saved_at' {brief(document['saved_at'])} is not a time") from None
     if saved_at.tzinfo is None:
         saved_at = saved_at.astimezone()
     if version == 1:
@@ -242,7 +242,7 @@ def _get(
             raise SessionError(f"'{name}' is missing")
         return default
     if type(value) is not kind:  # bool is not an int here, and an int is not a bool
-        raise SessionError(f"'{name}' is {_brief(value)}, not {kind.__name__}")
+        raise SessionError(f"'{name}' is {brief(value)}, not {kind.__name__}")
     if kind is str and len(value) > 4096:
         raise SessionError(f"'{name}' is {len(value):,} characters long")
     return value
@@ -251,7 +251,7 @@ def _get(
 def _choice(options: dict, key: str, choices: tuple[str, ...], default: str) -> str:
     value = _get(options, key, str, default=default, where="options")
     if value not in choices:
-        raise SessionError(f"'options.{key}' {_brief(value)} is not one of {', '.join(choices)}")
+        raise SessionError(f"'options.{key}' {brief(value)} is not one of {', '.join(choices)}")
     return value
 
 
@@ -298,7 +298,7 @@ def _history_stage(value: object, where: str) -> Stage:
     for key, default in (("divisor", 1.0), ("offset", 0.0)):
         number = value.get(key, default)
         if type(number) not in (int, float) or not _finite(number):
-            raise SessionError(f"'{where}.{key}' is {_brief(number)}, not a finite number")
+            raise SessionError(f"'{where}.{key}' is {brief(number)}, not a finite number")
         numbers[key] = number
     try:
         return Stage(_weights(value.get("weights"), f"{where}.weights"), **numbers)
@@ -309,7 +309,7 @@ def _history_stage(value: object, where: str) -> Stage:
 def _copy_name(image: dict) -> str | None:
     name = _get(image, "copy", str, default=None, where="image")
     if name is not None and not (name.startswith(IMAGE_COPY_STEM) and "/" not in name):
-        raise SessionError(f"'image.copy' {_brief(name)} is not a session image")
+        raise SessionError(f"'image.copy' {brief(name)} is not a session image")
     return name
 
 
@@ -323,10 +323,5 @@ def _region(view: object) -> tuple[float, float, float, float] | None:
         or view[2] <= 0
         or view[3] <= 0
     ):
-        raise SessionError(f"'view' {_brief(view)} is not x, y, width, height")
+        raise SessionError(f"'view' {brief(view)} is not x, y, width, height")
     return tuple(float(value) for value in view)
-
-
-def _brief(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"

@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from kernelstudio.atomic import describe_os_error, read_regular_file
+from kernelstudio.kernels import brief
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class StoredState:
             return self._reset(key, default, f"holds {len(value):,} characters")
         if choices is not None and value not in choices:
             return self._reset(
-                key, default, f"holds {_brief(value)}, which is not one of the choices"
+                key, default, f"holds {brief(value)}, which is not one of the choices"
             )
         return value
 
@@ -74,7 +75,7 @@ class StoredState:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        return self._reset(key, default, f"holds {_brief(value)}, not true or false")
+        return self._reset(key, default, f"holds {brief(value)}, not true or false")
 
     def byte_array(self, key: str) -> QByteArray | None:
         """Return the binary setting at `key` (window geometry, dock layout), or ``None``."""
@@ -149,7 +150,7 @@ def read_json_document(path: Path, *, max_bytes: int, max_depth: int) -> object:
         document = json.loads(data.decode("utf-8-sig"))
     except (ValueError, RecursionError) as error:
         raise StoredFileError(
-            f"'{path.name}' is not valid JSON ({_brief(str(error), 80)})"
+            f"'{path.name}' is not valid JSON ({brief(str(error), 80)})"
         ) from None
     if depth_exceeds(document, max_depth):
         raise StoredFileError(f"'{path.name}' nests deeper than {max_depth} levels")
@@ -198,8 +199,3 @@ def move_aside(path: Path) -> Path | None:
 
 def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
-
-
-def _brief(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
