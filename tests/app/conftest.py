@@ -1,5 +1,6 @@
 """Fixtures for the Qt tests: isolated settings, a configured app, a ready window."""
 
+import gc
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,6 +23,20 @@ def isolated_settings(qapp, tmp_path, monkeypatch):
     QSettings().clear()
     yield config
     QSettings().clear()
+
+
+@pytest.fixture(autouse=True)
+def collect_windows_on_the_main_thread():
+    """After each test, collect its windows' reference cycles here, on the GUI thread.
+
+    Left to a later automatic collection, they may be collected on a worker
+    thread; shiboken then deletes the widgets from the main thread's pending
+    calls while holding the GIL, which deadlocked once against a worker emitting
+    a queued signal (seen in CI: QObject::~QObject waiting on a signal lock held
+    by a thread waiting for the GIL).
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture
