@@ -218,17 +218,10 @@ def convolve(
     height = method.band_rows(result.shape[1] * result.itemsize)
     threads = threads_for(result.size * method.cost)
     bands = row_bands(out_height, height, multiple=threads)
-    if offset:
-        shift = np.float32(offset)
+    shift = np.float32(offset)
 
-        def band(start: int, stop: int) -> None:
-            method(source, result, start, stop)
-            result[start:stop] += shift
-
-    else:
-
-        def band(start: int, stop: int) -> None:
-            method(source, result, start, stop)
+    def band(start: int, stop: int) -> None:
+        method(source, result, start, stop, shift)
 
     run_bands(band, bands, threads)
     return result.reshape((out_height, out_width, *pixels.shape[2:]))
@@ -436,10 +429,13 @@ class _Direct:
     def band_rows(self, row_bytes: int) -> int:
         return rows_per_band(row_bytes)
 
-    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+    def __call__(
+        self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
+    ) -> None:
         rows = stop - start
         band = source.band(start, rows + self.height - 1)
         _accumulate(band, self.weights, source.channels, result[start:stop])
+        _add_offset(result[start:stop], offset)
 
 
 class _ColumnSums:
@@ -466,7 +462,9 @@ class _ColumnSums:
         # BAND_BYTES of them per band measured fastest.
         return rows_per_band(self.width * row_bytes // 2)
 
-    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+    def __call__(
+        self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
+    ) -> None:
         rows, channels = stop - start, source.channels
         band_rows = rows + self.height - 1
         length = source.column_index.size * channels
@@ -486,6 +484,7 @@ class _ColumnSums:
             # would spread them over the whole kernel; scipy and OpenCV skip
             # those weights, and so does adding one weight at a time.
             _add_weight_by_weight(band[:, :length], self.weights, channels, out)
+            _add_offset(out, offset)
             return
         row_stride, item = band.strides
         stacks = as_strided(
@@ -501,8 +500,10 @@ class _ColumnSums:
             strides=(sums.strides[0], chunk * item, sums.strides[1], item),
         )
         np.matmul(self.columns, stacks, out=sums_chunks)
-        # One einsum adds the w rows of sums, row j shifted by j pixels, reading
-        # each once: for wide kernels far faster than w - 1 separate additions.
+        # One reduction adds the w rows of sums, row j shifted by j pixels, to
+        # the offset, in blocks that stay in cache: far faster than w - 1
+        # separate additions, a little faster than einsum, and the offset
+        # costs no pass of its own.
         kept = out.shape[1]
         shifted = as_strided(
             sums,
@@ -510,7 +511,13 @@ class _ColumnSums:
             strides=(sums.strides[1] + channels * item, sums.strides[0], item),
             writeable=False,
         )
-        np.einsum("jyx->yx", shifted, out=out)
+        np.add.reduce(shifted, axis=0, out=out, initial=offset)
+
+
+def _add_offset(out: np.ndarray, offset: np.float32) -> None:
+    # A pass over a band that was just written, so mostly from cache.
+    if offset:
+        out += offset
 
 
 def _all_finite(source: _BandSource, band: np.ndarray) -> bool:
@@ -575,12 +582,15 @@ class _Separable(_Direct):
         self.row = row.astype(np.float32).reshape(1, -1)
         self.cost = _sparse_cost(self.column) + _sparse_cost(self.row)
 
-    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+    def __call__(
+        self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
+    ) -> None:
         rows = stop - start
         band = source.band(start, rows + self.height - 1)
         columns = scratch("columns", (rows, band.shape[1]))
         _accumulate(band, self.column, 1, columns)
         _accumulate(columns, self.row, source.channels, result[start:stop])
+        _add_offset(result[start:stop], offset)
 
 
 class _Fourier:
@@ -598,7 +608,9 @@ class _Fourier:
     def band_rows(self, row_bytes: int) -> int:
         return self.tile - self.height + 1
 
-    def __call__(self, source: _BandSource, result: np.ndarray, start: int, stop: int) -> None:
+    def __call__(
+        self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
+    ) -> None:
         rows, tile, channels = stop - start, self.tile, source.channels
         band = source.band(start, rows + self.height - 1)
         band = band.reshape(band.shape[0], -1, channels)
@@ -619,7 +631,13 @@ class _Fourier:
             valid = filtered[..., self.height - 1 : self.height - 1 + rows, self.width - 1 :]
             for number, left in enumerate(group):
                 span = min(step, out_width - left)
-                out[:, left : left + span] = valid[number, :, :, :span].transpose(1, 2, 0)
+                # The offset is added in the copy out of the tile.
+                np.add(
+                    valid[number, :, :, :span].transpose(1, 2, 0),
+                    offset,
+                    out=out[:, left : left + span],
+                    casting="same_kind",
+                )
 
 
 def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, padded_width: int):
