@@ -301,6 +301,14 @@ class Controller(QObject):
         self._loads += 1
         self._start("load", self._loads, lambda: _prepare(produce(), name, None))
 
+    def use_image(self, image: LoadedImage) -> None:
+        """Make `image`, loaded before, the current image at once (no decoding).
+
+        A load still running is dropped: this is the newer request.
+        """
+        self._loads += 1
+        self._on_loaded(self._loads, image, None)
+
     # Comparing -------------------------------------------------------------
 
     @property
