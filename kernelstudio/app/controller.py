@@ -38,7 +38,7 @@ BUSY_DELAY_MS = 150
 RECIPE_FIELDS = ("border", "flip", "grey", "channels", "alpha", "display")
 """Options of the whole recipe, as :meth:`Controller.update` takes them."""
 STAGE_FIELDS = ("weights", "divisor", "offset")
-"""Fields of the stage the window edits (the first), as :meth:`Controller.update` takes them."""
+"""Fields of the selected stage, as :meth:`Controller.update` takes them."""
 VIEW_FIELDS = ("channels_of_result", "histogram")
 """Fields of :class:`ViewOptions`."""
 
@@ -49,6 +49,20 @@ class ViewOptions:
 
     channels_of_result: bool = False
     histogram: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    """What the panels show: the recipe, the view options and the stage being edited."""
+
+    recipe: Recipe
+    view: ViewOptions
+    selected: int
+
+    @property
+    def stage(self) -> Stage:
+        """The stage being edited."""
+        return self.recipe.stages[self.selected]
 
 
 @dataclass(frozen=True)
@@ -162,10 +176,9 @@ class Controller(QObject):
     -------
     imageLoaded(LoadedImage)
         A new image replaced the current one.
-    recipeChanged(Recipe)
-        The kernel or an option changed (before its result is computed).
-    viewChanged(ViewOptions)
-        What the views show besides the result changed.
+    stateChanged(State)
+        The recipe, a view option or the selected stage changed (before the
+        result is computed). Every panel updates itself from it.
     resultReady(numpy.ndarray)
         The float32 result of the latest request (emitted on the GUI thread).
     renderingReady(Rendering)
@@ -179,8 +192,7 @@ class Controller(QObject):
     """
 
     imageLoaded = Signal(object)
-    recipeChanged = Signal(object)
-    viewChanged = Signal(object)
+    stateChanged = Signal(object)
     resultReady = Signal(object)
     renderingReady = Signal(object)
     failed = Signal(str)
@@ -194,6 +206,7 @@ class Controller(QObject):
         self._image: LoadedImage | None = None
         self._recipe = Recipe((Stage(np.eye(1)),))
         self._view = ViewOptions()
+        self._selected = 0
         self._rendering: Rendering | None = None
         self._pinned: Rendering | None = None
         self._requests = 0
@@ -220,14 +233,38 @@ class Controller(QObject):
         return self._recipe
 
     @property
+    def selected(self) -> int:
+        """The index of the stage being edited."""
+        return self._selected
+
+    @property
     def stage(self) -> Stage:
-        """The stage the window edits: the recipe's first."""
-        return self._recipe.stages[0]
+        """The stage being edited (see :meth:`select`)."""
+        return self._recipe.stages[self._selected]
 
     @property
     def view(self) -> ViewOptions:
         """What the views show besides the result."""
         return self._view
+
+    @property
+    def state(self) -> State:
+        """The recipe, view options and selected stage, as ``stateChanged`` carries them."""
+        return State(self._recipe, self._view, self._selected)
+
+    def select(self, index: int) -> None:
+        """Edit stage `index` from now on (the result does not change).
+
+        Raises
+        ------
+        ValueError
+            When the recipe has no stage `index`.
+        """
+        if type(index) is not int or not 0 <= index < len(self._recipe.stages):
+            raise ValueError(f"there is no stage {index!r}")
+        if index != self._selected:
+            self._selected = index
+            self.stateChanged.emit(self.state)
 
     @property
     def rendering(self) -> Rendering | None:
@@ -246,8 +283,9 @@ class Controller(QObject):
         ----------
         **changes
             ``recipe`` (a whole :class:`~kernelstudio.pipeline.Recipe`), fields of
-            the first stage (:data:`STAGE_FIELDS`), options of the recipe
-            (:data:`RECIPE_FIELDS`), or of :class:`ViewOptions`.
+            the selected stage (:data:`STAGE_FIELDS`), options of the recipe
+            (:data:`RECIPE_FIELDS`), or of :class:`ViewOptions`. A new recipe
+            with fewer stages moves the selection to its last stage.
 
         Raises
         ------
@@ -259,21 +297,23 @@ class Controller(QObject):
         if unknown:
             raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
         recipe = changes.get("recipe", self._recipe)
+        if not isinstance(recipe, Recipe):
+            raise ValueError(f"{type(recipe).__name__} is not a recipe")
+        selected = min(self._selected, len(recipe.stages) - 1)
         stage_changes = {key: changes[key] for key in STAGE_FIELDS if key in changes}
         if stage_changes:
-            stage = replace(recipe.stages[0], **stage_changes)
-            recipe = replace(recipe, stages=(stage, *recipe.stages[1:]))
+            stages = list(recipe.stages)
+            stages[selected] = replace(stages[selected], **stage_changes)
+            recipe = replace(recipe, stages=tuple(stages))
         recipe_changes = {key: changes[key] for key in RECIPE_FIELDS if key in changes}
         if recipe_changes:
             recipe = replace(recipe, **recipe_changes)
         view_changes = {key: bool(changes[key]) for key in VIEW_FIELDS if key in changes}
         view = replace(self._view, **view_changes)
-        recipe_changed, view_changed = recipe != self._recipe, view != self._view
-        self._recipe, self._view = recipe, view
-        if recipe_changed:
-            self.recipeChanged.emit(recipe)
-        if view_changed:
-            self.viewChanged.emit(view)
+        changed = (recipe, view, selected) != (self._recipe, self._view, self._selected)
+        self._recipe, self._view, self._selected = recipe, view, selected
+        if changed:
+            self.stateChanged.emit(self.state)
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
@@ -285,7 +325,7 @@ class Controller(QObject):
         """Decode `path` on a worker; on success it becomes the current image."""
         path = Path(path)
         self._loads += 1
-        self._start("load", self._loads, lambda: _load(path))
+        self._start("load", lambda: _load(path), self._loaded(self._loads))
 
     def load_pixels(self, pixels: np.ndarray, name: str) -> None:
         """Use `pixels` (grey, RGB, or either with alpha, e.g. from the clipboard) as the image."""
@@ -299,7 +339,7 @@ class Controller(QObject):
         a file, then resize it).
         """
         self._loads += 1
-        self._start("load", self._loads, lambda: _prepare(produce(), name, None))
+        self._start("load", lambda: _prepare(produce(), name, None), self._loaded(self._loads))
 
     def use_image(self, image: LoadedImage) -> None:
         """Make `image`, loaded before, the current image at once (no decoding).
@@ -307,7 +347,7 @@ class Controller(QObject):
         A load still running is dropped: this is the newer request.
         """
         self._loads += 1
-        self._on_loaded(self._loads, image, None)
+        self._loaded(self._loads)(image, None)
 
     # Comparing -------------------------------------------------------------
 
@@ -392,7 +432,11 @@ class Controller(QObject):
             return
         if rendering.histogram is None:
             pixels8 = rendering.result8
-            self._start("histogram", rendering, lambda: _histogram(pixels8))
+            self._start(
+                "histogram",
+                lambda: _histogram(pixels8),
+                lambda counts, _error: self._on_histogram(rendering, counts),
+            )
 
     def _on_histogram(self, rendering: Rendering, counts: np.ndarray | None) -> None:
         if counts is None or rendering is not self._rendering or not self._view.histogram:
@@ -404,7 +448,9 @@ class Controller(QObject):
         self.renderingReady.emit(self._rendering)
 
     def _export(self, path: Path, write: Callable[[Path], None]) -> None:
-        self._start("export", path, lambda: write(path))
+        self._start(
+            "export", lambda: write(path), lambda _value, error: self._on_exported(path, error)
+        )
 
     def _request(self) -> None:
         if self._image is None or self._closing:
@@ -419,13 +465,26 @@ class Controller(QObject):
         image = self._image
         recipe, view = request
         pinned = self._pinned.result if self._pinned is not None else None
+        request = self._requests
         self._running = self._start(
-            "render", self._requests, lambda: _render(image, recipe, view, pinned)
+            "render",
+            lambda: _render(image, recipe, view, pinned),
+            lambda rendering, error: self._on_rendered(request, rendering, error),
         )
 
-    def _start(self, kind: str, ident: object, function: Callable[[], object]) -> Task:
+    def _start(
+        self,
+        job: str,
+        function: Callable[[], object],
+        on_done: Callable[[object, Exception | None], None],
+    ) -> Task:
+        """Run `function` on the pool; `on_done(value, error)` hears of it on the GUI thread.
+
+        `job` names the work in the log. Once the controller is closing,
+        `on_done` is no longer called.
+        """
         self._serial += 1
-        task = Task(function, tag=(self._serial, kind, ident))
+        task = Task(function, tag=(self._serial, job, on_done))
         task.signals.done.connect(self._on_done)
         self._background[self._serial] = task
         self._pool.start(task)
@@ -434,22 +493,15 @@ class Controller(QObject):
         return task
 
     def _on_done(self, tag: tuple, value: object, error: Exception | None) -> None:
-        serial, kind, ident = tag
-        self._background.pop(serial, None)
-        if error is not None:
-            _log_failure(kind, error)
-        if kind == "render":
+        serial, job, on_done = tag
+        task = self._background.pop(serial, None)
+        if task is self._running:
             self._running = None
+        if error is not None:
+            _log_failure(job, error)
         if self._closing:
             return
-        if kind == "render":
-            self._on_rendered(ident, value, error)
-        elif kind == "load":
-            self._on_loaded(ident, value, error)
-        elif kind == "histogram":
-            self._on_histogram(ident, value)
-        else:
-            self._on_exported(ident, error)
+        on_done(value, error)
         if not self._background:
             self._busy_timer.stop()
             if self._busy:
@@ -479,6 +531,9 @@ class Controller(QObject):
         )
         self.resultReady.emit(rendering.result)
         self.renderingReady.emit(rendering)
+
+    def _loaded(self, ident: int) -> Callable[[LoadedImage | None, Exception | None], None]:
+        return lambda image, error: self._on_loaded(ident, image, error)
 
     def _on_loaded(self, ident: int, image: LoadedImage | None, error: Exception | None):
         if ident != self._loads:

@@ -564,8 +564,7 @@ class MainWindow(QMainWindow):
 
     def _connect_autosave(self) -> None:
         schedule = self.session_keeper.schedule
-        self.controller.recipeChanged.connect(schedule)
-        self.controller.viewChanged.connect(schedule)
+        self.controller.stateChanged.connect(schedule)
         self.controller.imageLoaded.connect(schedule)
         self.undo_stack.indexChanged.connect(schedule)
         self.views.regionChanged.connect(schedule)

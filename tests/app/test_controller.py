@@ -14,6 +14,7 @@ from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
 from kernelstudio.kernels import PRESETS
 from kernelstudio.montage import GAP, montage
+from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.samples import sample_image_path
 from tests.app.conftest import assert_close, oracle
 
@@ -584,3 +585,33 @@ def test_exports_queued_behind_a_slow_job_are_written_before_shutdown_returns(
     written = cv2.cvtColor(cv2.imread(str(first)), cv2.COLOR_BGR2RGB)
     np.testing.assert_array_equal(written, rendering.result8)
     assert cv2.imread(str(second)) is not None
+
+
+def test_one_signal_tells_every_change_of_recipe_view_or_selection(controller, qtbot):
+    states = []
+    controller.stateChanged.connect(states.append)
+    two = Recipe((Stage(np.ones((3, 3))), Stage(np.eye(3))))
+    controller.update(recipe=two)
+    controller.select(1)
+    controller.update(divisor=2.0)
+    controller.update(channels_of_result=True)
+    controller.update(channels_of_result=True)  # no change: no signal
+    assert [state.selected for state in states] == [0, 1, 1, 1]
+    assert states[2].recipe.stages[1].divisor == 2.0  # the selected stage was edited
+    assert states[2].recipe.stages[0].divisor == 1.0
+    assert states[3].view.channels_of_result
+    assert controller.stage is controller.recipe.stages[1]
+
+
+def test_selection_follows_a_recipe_that_loses_stages(controller):
+    controller.update(recipe=Recipe((Stage(np.ones((3, 3))), Stage(np.eye(3)), Stage([[2.0]]))))
+    controller.select(2)
+    controller.update(recipe=Recipe((Stage(np.ones((3, 3))),)))
+    assert controller.selected == 0
+
+
+@pytest.mark.parametrize("index", [-1, 1, 1.0, "0", None])
+def test_selecting_a_stage_that_does_not_exist_is_refused(controller, index):
+    with pytest.raises(ValueError, match="no stage"):
+        controller.select(index)
+    assert controller.selected == 0
