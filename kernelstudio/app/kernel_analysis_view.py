@@ -19,6 +19,11 @@ class KernelAnalysisView(QWidget):
         self.brightness = QLabel(self)
         self.brightness.setObjectName("analysisBrightness")
         self.brightness.setWordWrap(True)
+        self.brightness.setAccessibleName("What flat areas become")
+        self.brightness.setToolTip(
+            "A flat area of value v becomes v × sum ÷ divisor + offset; the display mode "
+            "decides how that is shown."
+        )
         self.separability = QLabel(self)
         self.separability.setObjectName("analysisSeparable")
         self.separability.setWordWrap(True)
@@ -45,15 +50,9 @@ class KernelAnalysisView(QWidget):
         layout.addWidget(self.behaviour)
 
     def show_analysis(self, analysis: KernelAnalysis) -> None:
-        """Show `analysis`."""
-        total = format_weight(round(analysis.total, 12))
-        if abs(analysis.total - 1) < 1e-9:
-            effect = "brightness is kept"
-        elif abs(analysis.total) < 1e-9:
-            effect = "flat areas become black"
-        else:
-            effect = f"flat areas are scaled by {total}"
-        self.brightness.setText(f"Sum {total}: {effect}.")
+        """Show `analysis`, made with the stage's divisor and offset and the recipe's display."""
+        # The core writes the sentence: it knows the divisor, offset and display mapping.
+        self.brightness.setText(analysis.brightness)
         if analysis.rank == 0:
             self.separability.setText("All weights are zero.")
         elif analysis.factors is None:
