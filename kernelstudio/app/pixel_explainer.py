@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.explain import RecipeExplanation, StageExplanation
 
 MAX_LISTED_SIDE = 9
@@ -85,9 +87,19 @@ class _Matrix(QTableWidget):
             self.setItem(row, column, item)
         self.resizeColumnsToContents()
         self.resizeRowsToContents()
-        # Tall enough for every row and the scroll bar, so only the sideways one is needed.
+        self._fit_height()
+
+    @qt_virtual()
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Make room for the sideways scroll bar exactly when the columns need it."""
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        # Every row shows, so only the sideways scroll bar is ever needed.
         frame = 2 * self.frameWidth()
-        bar = self.horizontalScrollBar().sizeHint().height()
+        too_wide = self.horizontalHeader().length() > self.width() - frame
+        bar = self.horizontalScrollBar().sizeHint().height() if too_wide else 0
         self.setFixedHeight(self.verticalHeader().length() + frame + bar)
 
     def values(self) -> list[list[str]]:
@@ -357,8 +369,8 @@ class PixelExplainer(QWidget):
         for widget in (self.neighbourhood, self.weights, self.products):
             widget.setVisible(tables)
             self._captions[widget].setVisible(tables)
-        self.heat_map.setVisible(heat_map)
-        self._captions[self.heat_map].setVisible(heat_map)
+        for widget in (self.heat_map, self._captions[self.heat_map], self.cell_label):
+            widget.setVisible(heat_map)
         for widget in self._stage_row:
             widget.setVisible(stages)
 

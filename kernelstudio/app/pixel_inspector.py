@@ -123,8 +123,8 @@ class PixelInspector(QObject):
         if not self._inside(row, column):
             self._explainer.show_note(f"There is no pixel at x {column!r}, y {row!r}.")
             return
-        self._chosen = (row, column)
-        self._explain(row, column)
+        self._chosen = (int(row), int(column))
+        self._explain(*self._chosen)
 
     # Views ----------------------------------------------------------------
 
@@ -181,7 +181,10 @@ class PixelInspector(QObject):
 
     def _inside(self, row: object, column: object) -> bool:
         image = self._controller.image
-        if image is None or not all(type(n) is int for n in (row, column)):
+        whole = (int, np.integer)
+        if image is None or not all(
+            isinstance(n, whole) and not isinstance(n, bool) for n in (row, column)
+        ):
             return False
         height, width = image.pixels.shape[:2]
         return 0 <= row < height and 0 <= column < width

@@ -372,7 +372,9 @@ def test_choosing_a_pixel_outside_the_image_keeps_the_choice(qtbot, room):
     inspector, controller, _views, explainer, _readouts = room
     load(qtbot, controller, IMAGE, Recipe.single(PRESETS["box-blur"]))
     inspector.choose_pixel(3, 4)
-    for row, column in ((-1, 0), (24, 0), (0, 32), (1.5, 2)):
+    inspector.choose_pixel(np.int64(3), np.int64(4))  # numbers from NumPy are fine
+    assert inspector.chosen == (3, 4)
+    for row, column in ((-1, 0), (24, 0), (0, 32), (1.5, 2), (True, 0), ("3", 4)):
         inspector.choose_pixel(row, column)
         assert inspector.chosen == (3, 4)
         assert "There is no pixel" in explainer.note.text()
