@@ -457,3 +457,37 @@ def test_bad_images_are_refused_and_the_previous_one_kept(make_views):
         views.set_image("nowhere", pixels)
     views.show_region(QRectF(0, 0, float("nan"), 5))
     assert views.region.width() > 0
+
+
+def test_the_split_view_reports_its_pixels_and_arrow_keys_step(make_views, qtbot):
+    views = make_views()
+    views.set_image("original", rgb_image())
+    views.set_image("result", rgb_image())
+    views.set_mode("split")
+    settle(views)
+    zoom_to(views, "split", 10, left=280, top=100)
+    viewport = canvas(views, "split").viewport()
+    with qtbot.waitSignal(views.hovered) as signal:
+        QTest.mouseMove(viewport, on_screen(views, "split", 310.5, 120.5))
+    assert signal.args == ["split", 120, 310]
+    with qtbot.waitSignal(views.stepped) as signal:
+        QTest.keyClick(canvas(views, "split"), Qt.Key.Key_Left)
+    assert signal.args == [0, -1]
+
+
+def test_numbers_are_centred_on_their_pixel(make_views):
+    views = make_views()
+    views.set_image("original", solid((250, 250, 250)))
+    zoom_to(views, "original", 50)
+    image = canvas(views, "original").grab().toImage()
+    centre = on_screen(views, "original", 105.5, 55.5)
+    ink = [
+        (dx, dy)
+        for dx in range(-25, 25)
+        for dy in range(-25, 25)
+        if QColor(image.pixel(centre + QPoint(dx, dy))).value() < 100
+    ]
+    across = [dx for dx, _ in ink]
+    down = [dy for _, dy in ink]
+    assert abs(min(across) + max(across)) <= 3
+    assert abs(min(down) + max(down)) <= 4
