@@ -262,6 +262,27 @@ def split_alpha(image: ArrayLike) -> tuple[np.ndarray, np.ndarray | None]:
     return pixels[..., :3], pixels[..., 3]
 
 
+def stage_input(image: ArrayLike, recipe: Recipe) -> np.ndarray:
+    """Return the pixels the first stage sees: the image, or its grey when ``recipe.grey``.
+
+    Alpha is kept beside the grey (grey+alpha); grey images come back as they are.
+
+    Examples
+    --------
+    >>> rgb = np.array([[[255, 0, 0]]], np.uint8)
+    >>> stage_input(rgb, Recipe.single([[1]], grey=True))  # BT.601: 0.299 of red
+    array([[76]], dtype=uint8)
+    >>> stage_input(rgb, Recipe.single([[1]])) is rgb
+    True
+    """
+    pixels = np.asarray(image)
+    colour, alpha = split_alpha(pixels)
+    if not recipe.grey or colour.ndim == 2:
+        return pixels
+    grey = to_grey(colour)
+    return grey if alpha is None else np.stack([grey, alpha], axis=-1)
+
+
 def render(image: ArrayLike, recipe: Recipe) -> np.ndarray:
     """Apply `recipe` to `image` and return the exact float32 result.
 
@@ -301,8 +322,8 @@ def render(image: ArrayLike, recipe: Recipe) -> np.ndarray:
     if recipe.border == "valid":
         _check_valid_size(pixels.shape[:2], recipe)
     if recipe.grey and colour.ndim == 3:
-        colour = to_grey(colour)
-        pixels = colour if alpha is None else np.stack([colour, alpha], axis=-1)
+        pixels = stage_input(pixels, recipe)
+        colour, alpha = split_alpha(pixels)
     wanted = set(recipe.channels)
     if colour.ndim == 2:
         filtered = [bool(wanted & set("rgb"))]

@@ -26,7 +26,7 @@ from kernelstudio.display import to_uint8, white_level
 from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
 from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
 from kernelstudio.montage import montage
-from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, to_display
+from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, stage_input, to_display
 from kernelstudio.recipe_files import write_recipe_file
 
 log = logging.getLogger(__name__)
@@ -70,12 +70,12 @@ class LoadedImage:
     """An image ready to show: its pixels, their 8-bit rendering and its channels.
 
     `pixels` keep the file's alpha (grey+alpha or RGBA), which `pixels8` shows
-    as RGBA; `channels8` are the red, green and blue (or three times the grey).
+    as RGBA; `channels8` are the red, green and blue, or the one grey.
     """
 
     pixels: np.ndarray
     pixels8: np.ndarray
-    channels8: tuple[np.ndarray, np.ndarray, np.ndarray]
+    channels8: tuple[np.ndarray, ...]
     name: str
     path: Path | None
 
@@ -86,25 +86,35 @@ class Rendering:
 
     `result8` is what the result view shows (RGBA when the image has alpha);
     `offset` places it over the original (``valid`` results are smaller).
+    `original8` is what the original view shows: the image, or the grey the
+    stages see when the recipe turns colour grey. `channels8` are the red,
+    green and blue views (of the result or of the original, as the view options
+    say), or one grey, named by `channel_names`.
     """
 
     recipe: Recipe
     view: ViewOptions
     result: np.ndarray
     result8: np.ndarray
-    channels8: tuple[np.ndarray, np.ndarray, np.ndarray]
+    original8: np.ndarray
+    channels8: tuple[np.ndarray, ...]
+    channel_names: tuple[str, ...]
     offset: tuple[int, int]
     seconds: float
     histogram: np.ndarray | None
     comparison: Comparison | str | None
 
 
-def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, ...]:
     colour, _alpha = split_alpha(pixels8)
     if colour.ndim == 2:
-        grey = np.ascontiguousarray(colour)
-        return (grey,) * 3
+        return (np.ascontiguousarray(colour),)
     return tuple(np.ascontiguousarray(colour[..., c]) for c in range(3))
+
+
+def channel_names(channels8: tuple[np.ndarray, ...]) -> tuple[str, ...]:
+    """Name the channel views: red, green and blue, or one grey."""
+    return ("Grey",) if len(channels8) == 1 else ("Red", "Green", "Blue")
 
 
 def _viewable(pixels8: np.ndarray) -> np.ndarray:
@@ -138,7 +148,15 @@ def _render(
         result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
     # The original's channels are made once per image; the views skip them when
     # they are the very arrays already shown.
-    channels8 = _channels(result8) if view.channels_of_result else image.channels8
+    original8 = image.pixels8
+    if recipe.grey and len(image.channels8) == 3:
+        original8 = _viewable(stage_input(image.pixels8, recipe))
+    if view.channels_of_result:
+        channels8 = _channels(result8)
+    elif original8 is image.pixels8:
+        channels8 = image.channels8
+    else:
+        channels8 = _channels(original8)
     offset = recipe.shrink
     histogram = _histogram(result8) if view.histogram else None
     comparison = None
@@ -151,7 +169,7 @@ def _render(
             # The picture of the difference shows colour; the counts include alpha.
             colour_only = np.ascontiguousarray(split_alpha(comparison.difference8)[0])
             comparison = replace(comparison, difference8=colour_only)
-    arrays = [result, result8, *channels8, histogram]
+    arrays = [result, result8, original8, *channels8, histogram]
     if isinstance(comparison, Comparison):
         arrays.append(comparison.difference8)
     for array in arrays:
@@ -159,7 +177,17 @@ def _render(
             array.flags.writeable = False
     seconds = time.perf_counter() - started
     return Rendering(
-        recipe, view, result, result8, channels8, offset, seconds, histogram, comparison
+        recipe,
+        view,
+        result,
+        result8,
+        original8,
+        channels8,
+        channel_names(channels8),
+        offset,
+        seconds,
+        histogram,
+        comparison,
     )
 
 
@@ -382,12 +410,27 @@ class Controller(QObject):
         self._export(Path(path), lambda target: save_image(target, pixels))
 
     def export_views(self, path: str | Path) -> None:
-        """Save the original, the result and the three channels as one image."""
+        """Save the original, the result and the channels as one captioned picture.
+
+        A panel beside them lists the recipe's kernels, divisors and offsets.
+        """
         rendering = self._require_rendering()
         if rendering is None or self._image is None:
             return
-        panels = (self._image.pixels8, rendering.result8, *rendering.channels8)
-        self._export(Path(path), lambda target: save_image(target, montage(panels)))
+        panels = (rendering.original8, rendering.result8, *rendering.channels8)
+        of = "result" if rendering.view.channels_of_result else "original"
+        captions = (
+            f"Original — {self._image.name}",
+            "Result",
+            *(f"{name} ({of})" for name in rendering.channel_names),
+        )
+        stages = list(rendering.recipe.stages)
+        kernel = stages[0] if len(stages) == 1 else stages
+
+        def write(target: Path) -> None:
+            save_image(target, montage(panels, captions=captions, kernel=kernel))
+
+        self._export(Path(path), write)
 
     def export_kernel(self, path: str | Path, name: str) -> None:
         """Save the kernel of the edited stage as a kernel JSON file."""

@@ -2,17 +2,19 @@
 
 A session holds what a person would hate to lose: which image is open (by path,
 or as a copy in the state folder for a pasted or generated one), the recipe (its
-stages and options), the undo history and the visible region of the image. The
-document is ``{"format": "kernelstudio-session", "version": 2, ...}`` with the
-recipe as a recipe file's object under ``"recipe"``; version 1 (one kernel and
-its options under ``"kernel"`` and ``"options"``) still loads.
+stages and options), the stage being edited, the undo history and the visible
+region of the image. The document is ``{"format": "kernelstudio-session",
+"version": 3, ...}`` with the recipe as a recipe file's object under
+``"recipe"``, and each undo step's recipe before and after it. Version 2 (undo
+steps of the first stage alone) and version 1 (one kernel and its options under
+``"kernel"`` and ``"options"``) still load.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -25,7 +27,7 @@ from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.recipe_files import RecipeFileError, recipe_from_json, recipe_to_json
 
 SESSION_FORMAT = "kernelstudio-session"
-SESSION_VERSION = 2
+SESSION_VERSION = 3
 SESSION_FILE_NAME = "session.json"
 IMAGE_COPY_STEM = "session-image"
 """A pasted or generated image is kept as ``session-image.png`` (``.tif`` for floats)."""
@@ -42,11 +44,11 @@ class SessionError(StoredFileError):
 
 @dataclass(frozen=True)
 class HistoryStep:
-    """One undoable change of the edited stage: its menu text, the stage before and after."""
+    """One undoable change: its menu text, and the recipe before and after it."""
 
     text: str
-    before: Stage
-    after: Stage
+    before: Recipe
+    after: Recipe
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Session:
         The stages and options applied.
     channels_of_result : bool
         Whether the channel views show the result (a view option).
+    selected : int
+        The index of the stage being edited.
     image_path : str or None
         The image file open, or ``None``.
     image_copy : str or None
@@ -80,6 +84,7 @@ class Session:
 
     recipe: Recipe
     channels_of_result: bool = False
+    selected: int = 0
     image_path: str | None = None
     image_copy: str | None = None
     image_name: str = ""
@@ -109,13 +114,16 @@ def session_to_json(session: Session) -> str:
         "closed_normally": session.closed_normally,
         "image": image,
         "recipe": json.loads(recipe_to_json(session.recipe)),
-        "view_options": {"channels_of_result": session.channels_of_result},
+        "view_options": {
+            "channels_of_result": session.channels_of_result,
+            "selected_stage": session.selected,
+        },
         "history": {
             "steps": [
                 {
                     "text": step.text,
-                    "before": _stage_document(step.before),
-                    "after": _stage_document(step.after),
+                    "before": json.loads(recipe_to_json(step.before)),
+                    "after": json.loads(recipe_to_json(step.after)),
                 }
                 for step in steps
             ],
@@ -130,7 +138,9 @@ def _trim_history(
     steps: tuple[HistoryStep, ...], index: int
 ) -> tuple[tuple[HistoryStep, ...], int]:
     sizes = [
-        (step.before.weights.size + step.after.weights.size) * _BYTES_PER_WEIGHT for step in steps
+        sum(stage.weights.size for stage in (*step.before.stages, *step.after.stages))
+        * _BYTES_PER_WEIGHT
+        for step in steps
     ]
     first = 0
     while sum(sizes[first:]) > MAX_HISTORY_BYTES:
@@ -171,6 +181,7 @@ def session_from_document(document: object) -> Session:
         raise SessionError(f"'saved_at' {brief(document['saved_at'])} is not a time") from None
     if saved_at.tzinfo is None:
         saved_at = saved_at.astimezone()
+    selected = 0
     if version == 1:
         recipe, channels_of_result = _recipe_of_version_1(document)
     else:
@@ -179,10 +190,15 @@ def session_from_document(document: object) -> Session:
         channels_of_result = _get(
             view_options, "channels_of_result", bool, default=False, where="view_options"
         )
+        selected = _get(view_options, "selected_stage", int, default=0, where="view_options")
+        if not 0 <= selected < len(recipe.stages):
+            raise SessionError(
+                f"'view_options.selected_stage' {selected} is outside 0…{len(recipe.stages) - 1}"
+            )
     image = _get(document, "image", dict, default=None)
     history = _get(document, "history", dict, default={})
     steps = tuple(
-        _history_step(step, number)
+        _history_step(step, number, recipe, version)
         for number, step in enumerate(_get(history, "steps", list, default=[], where="history"))
     )
     index = _get(history, "index", int, default=len(steps), where="history")
@@ -191,6 +207,7 @@ def session_from_document(document: object) -> Session:
     return Session(
         recipe=recipe,
         channels_of_result=channels_of_result,
+        selected=selected,
         image_path=_get(image, "path", str, default=None, where="image") if image else None,
         image_copy=_copy_name(image) if image else None,
         image_name=_get(image, "name", str, default="", where="image") if image else "",
@@ -275,19 +292,36 @@ def _finite(value: float) -> bool:
         return False
 
 
-def _stage_document(stage: Stage) -> dict:
-    return {"weights": stage.weights.tolist(), "divisor": stage.divisor, "offset": stage.offset}
-
-
-def _history_step(step: object, number: int) -> HistoryStep:
+def _history_step(step: object, number: int, recipe: Recipe, version: int) -> HistoryStep:
     where = f"history.steps[{number}]"
     if not isinstance(step, dict):
         raise SessionError(f"'{where}' is not an object")
-    return HistoryStep(
-        text=_get(step, "text", str, where=where),
-        before=_history_stage(step.get("before"), f"{where}.before"),
-        after=_history_stage(step.get("after"), f"{where}.after"),
+    text = _get(step, "text", str, where=where)
+    if version >= 3:
+        return HistoryStep(
+            text,
+            _history_recipe(step.get("before"), f"{where}.before"),
+            _history_recipe(step.get("after"), f"{where}.after"),
+        )
+    # Versions 1 and 2 undid the first stage alone: the rest is the session's.
+    before, after = (
+        _with_first_stage(recipe, _history_stage(step.get(key), f"{where}.{key}"))
+        for key in ("before", "after")
     )
+    return HistoryStep(text, before, after)
+
+
+def _with_first_stage(recipe: Recipe, stage: Stage) -> Recipe:
+    return replace(recipe, stages=(stage, *recipe.stages[1:]))
+
+
+def _history_recipe(value: object, where: str) -> Recipe:
+    if not isinstance(value, dict):
+        raise SessionError(f"'{where}' is not a recipe object")
+    try:
+        return recipe_from_json(json.dumps(value), source=f"'{where}'")
+    except RecipeFileError as error:
+        raise SessionError(str(error)) from None
 
 
 def _history_stage(value: object, where: str) -> Stage:

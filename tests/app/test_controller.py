@@ -13,7 +13,7 @@ from kernelstudio.app.controller import BUSY_DELAY_MS
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
 from kernelstudio.kernels import PRESETS
-from kernelstudio.montage import GAP, montage
+from kernelstudio.montage import montage
 from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.samples import sample_image_path
 from tests.app.conftest import assert_close, oracle
@@ -433,18 +433,26 @@ def test_export_exact_writes_the_float_result(qtbot, controller, sample, out):
     assert written.min() < 0  # the negative edges survive
 
 
-def test_export_views_writes_the_montage(qtbot, controller, sample, out):
+def test_export_views_writes_the_captioned_montage_with_the_kernel(
+    qtbot, controller, sample, out
+):
     rendering = rerender(qtbot, controller, weights=ASYMMETRIC, border="valid")
     export(qtbot, controller, "export_views", out / "views.png")
     written = read_rgb(out / "views.png")
     panels = (controller.image.pixels8, rendering.result8, *rendering.channels8)
-    assert written.shape == montage(panels).shape
-    left = GAP
-    for panel in panels[:2]:
-        height, width = panel.shape[:2]
-        top = (written.shape[0] - height) // 2
-        np.testing.assert_array_equal(written[top : top + height, left : left + width], panel)
-        left += width + GAP
+    captions = (
+        f"Original — {controller.image.name}",
+        "Result",
+        "Red (original)",
+        "Green (original)",
+        "Blue (original)",
+    )
+    expected = montage(panels, captions=captions, kernel=rendering.recipe.stages[0])
+    np.testing.assert_array_equal(written, expected)
+    assert written.shape[0] > montage(panels).shape[0]  # room for the captions
+    for panel in panels[:2]:  # each picture is in it, byte for byte
+        match = cv2.matchTemplate(written, np.ascontiguousarray(panel), cv2.TM_SQDIFF)
+        assert match.min() == 0
 
 
 def test_export_kernel_writes_json(qtbot, controller, out):

@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -191,10 +192,13 @@ def a_session(**changes):
         image_name="a b é.png",
         history=(
             HistoryStep(
-                "Preset Sharpen", Stage(PRESETS["identity"]), SHARPEN_THEN_EMBOSS.stages[0]
+                "Preset Sharpen",
+                replace(SHARPEN_THEN_EMBOSS, border="wrap"),
+                SHARPEN_THEN_EMBOSS,
             ),
         ),
         history_index=1,
+        selected=1,
         region=(-1.5, 2.0, 30.0, 20.0),
     )
     return Session(**(fields | changes))
@@ -208,7 +212,9 @@ def test_a_session_round_trips():
         assert getattr(loaded, name) == getattr(session, name)
     assert loaded.region == session.region
     assert loaded.history_index == 1
-    assert loaded.history[0].after == SHARPEN_THEN_EMBOSS.stages[0]
+    assert loaded.history[0].after == SHARPEN_THEN_EMBOSS
+    assert loaded.history[0].before.border == "wrap"  # options are undone too
+    assert loaded.selected == 1
     assert loaded.saved_at.replace(microsecond=0) == session.saved_at.replace(microsecond=0)
 
 
@@ -237,10 +243,28 @@ def test_a_version_1_session_still_loads():
     assert session.saved_at.strftime("%H:%M") == "09:15"
 
 
+def test_a_version_2_sessions_history_of_the_first_stage_becomes_recipes():
+    document = json.loads(session_to_json(a_session(history=())))
+    document["version"] = 2
+    del document["view_options"]["selected_stage"]
+    identity = {"weights": [[0, 0, 0], [0, 1, 0], [0, 0, 0]], "divisor": 1, "offset": 0}
+    sharpen = {"weights": PRESETS["sharpen"].tolist(), "divisor": 1, "offset": 0}
+    document["history"] = {
+        "steps": [{"text": "Preset Sharpen", "before": identity, "after": sharpen}],
+        "index": 1,
+    }
+    step = session_from_document(document).history[0]
+    assert step.before == replace(
+        SHARPEN_THEN_EMBOSS, stages=(Stage(PRESETS["identity"]), *SHARPEN_THEN_EMBOSS.stages[1:])
+    )
+    assert step.after.stages[0] == Stage(PRESETS["sharpen"])
+    assert step.after.stages[1:] == SHARPEN_THEN_EMBOSS.stages[1:]
+
+
 def test_a_long_history_is_trimmed_oldest_first():
     big = np.ones((31, 31))
     steps = tuple(
-        HistoryStep(f"step {n}", Stage(big * n), Stage(big * (n + 1), divisor=2))
+        HistoryStep(f"step {n}", Recipe.single(big * n), Recipe.single(big * (n + 1), divisor=2))
         for n in range(1500)
     )
     recipe = Recipe.single(big * 1500)
@@ -270,6 +294,9 @@ FIELD_POISONS = [
     ("image", {"copy": "../../etc/passwd"}),
     ("history", {"steps": [{"text": "x", "before": [[1]], "after": "no"}]}),
     ("history", {"steps": [], "index": 5}),
+    ("history", {"steps": [{"text": "x", "before": {"stages": []}, "after": {}}]}),
+    ("view_options", {"selected_stage": 2}),
+    ("view_options", {"selected_stage": "1"}),
     ("view", [0, 0, -1, 1]),
     ("view", "garbage"),
     ("saved_at", "yesterday"),
