@@ -1,30 +1,57 @@
-"""The editable grid of kernel weights."""
+"""The editable grid of kernel weights, its size and sum, and the applied kernel."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QMouseEvent, QPalette, QValidator, QWheelEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QScrollArea,
     QSizePolicy,
+    QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.kernels import format_weight, kernel_sum, parse_weight
-from kernelstudio.pipeline import Stage
+from kernelstudio.pipeline import MAX_STAGE_SIDE
 
-GRID_SIZES = (3, 5, 7)
-"""Square sizes offered by the size selector."""
+VISIBLE_SIDE = 9
+"""Rows and columns a grid shows without scrolling; larger kernels scroll."""
 
-_REDO_ALTERNATIVE = QKeySequence("Ctrl+Shift+Z")[0].toCombined()
-_INVALID_STYLE = "QLineEdit[invalid='true'] { background: #ffd6d6; border: 1px solid #d33; }"
+CELL_SAMPLE_TEXT = "-0.0625"
+"""The widest weight text a cell must show unclipped (seven characters)."""
+
+NUDGE_PIXELS = 10
+"""Vertical drag distance, in pixels, of one nudge."""
+
+_SPACING = 3
+INVALID_STYLE = "QLineEdit[invalid='true'] { background: #ffd6d6; border: 1px solid #d33; }"
+"""The look of a line edit whose ``invalid`` property is true."""
+_NEGATIVE = QColor(70, 120, 230)
+_POSITIVE = QColor(225, 70, 60)
+_HEAT_STRENGTH = 0.45  # at the largest |weight|: the text stays readable
+_WORD_EDITING_KEYS = (
+    QKeySequence.StandardKey.Copy,
+    QKeySequence.StandardKey.Cut,
+    QKeySequence.StandardKey.Paste,
+    QKeySequence.StandardKey.SelectAll,
+    QKeySequence.StandardKey.MoveToNextWord,
+    QKeySequence.StandardKey.MoveToPreviousWord,
+    QKeySequence.StandardKey.SelectNextWord,
+    QKeySequence.StandardKey.SelectPreviousWord,
+    QKeySequence.StandardKey.DeleteStartOfWord,
+    QKeySequence.StandardKey.DeleteEndOfWord,
+)
 
 
 def resize_centred(weights: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -41,133 +68,436 @@ def resize_centred(weights: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized
 
 
+def heat_colour(weight: float, largest: float, base: QColor) -> QColor:
+    """Blend `base` towards blue (negative) or red (positive) by ``|weight| / largest``.
+
+    Examples
+    --------
+    >>> white = QColor("white")
+    >>> heat_colour(0.0, 4.0, white) == white
+    True
+    >>> heat_colour(-4.0, 4.0, white).blue() > heat_colour(-4.0, 4.0, white).red()
+    True
+    """
+    if largest <= 0 or weight == 0 or not np.isfinite(weight):
+        return QColor(base)
+    share = min(abs(weight) / largest, 1.0) * _HEAT_STRENGTH
+    tint = _POSITIVE if weight > 0 else _NEGATIVE
+    return QColor(
+        round(base.red() + (tint.red() - base.red()) * share),
+        round(base.green() + (tint.green() - base.green()) * share),
+        round(base.blue() + (tint.blue() - base.blue()) * share),
+    )
+
+
+def means(text: str, value: float) -> bool:
+    """Whether `text` is a weight a person may type for exactly `value`.
+
+    Examples
+    --------
+    >>> means("1/16", 0.0625), means("2e-3", 0.002), means("1/", 1.0)
+    (True, True, False)
+    """
+    try:
+        return parse_weight(text) == value
+    except ValueError:
+        return False
+
+
+def cell_width(widget: QWidget) -> int:
+    """Return the width a cell needs to show :data:`CELL_SAMPLE_TEXT` in `widget`'s font."""
+    text = widget.fontMetrics().horizontalAdvance(CELL_SAMPLE_TEXT)
+    frame = widget.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
+    # QLineEdit's own 2 px side margins, its frame, and room for the cursor.
+    return text + 2 * 2 + 2 * frame + 4
+
+
+class LeaveShortcutsToWindow(QObject):
+    """An event filter that lets the window's Ctrl shortcuts win over a line edit.
+
+    A focused QLineEdit claims Ctrl+Z, Ctrl+Y and, with X11 key bindings, Ctrl+E,
+    Ctrl+K … for itself. Installed on a line edit (or a spin box, which
+    answers for its own line edit), this leaves every Ctrl combination to the
+    window except those that edit text: copy, cut, paste, select all, and the
+    word moves and deletions.
+    """
+
+    @qt_virtual(default=False)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ignore ShortcutOverride for Ctrl combinations that are not text editing."""
+        if event.type() != QEvent.Type.ShortcutOverride:
+            return False
+        if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            return False
+        if any(event.matches(key) for key in _WORD_EDITING_KEYS):
+            return False
+        event.ignore()
+        return True
+
+
+class OddSpinBox(QSpinBox):
+    """A spin box of odd numbers from 1 to :data:`~kernelstudio.pipeline.MAX_STAGE_SIDE`.
+
+    It steps by 2, and an even number typed is taken as the odd number above it.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setRange(1, MAX_STAGE_SIDE)
+        self.setSingleStep(2)
+        self.setKeyboardTracking(False)  # "15" must not apply "1" on the way
+
+    @qt_virtual(default=(QValidator.State.Invalid, "", 0))
+    def validate(self, text: str, position: int) -> object:
+        """Accept odd numbers; an even one is intermediate, for :meth:`fixup`."""
+        state, text, position = super().validate(text, position)
+        if state == QValidator.State.Acceptable and int(text) % 2 == 0:
+            state = QValidator.State.Intermediate
+        return state, text, position
+
+    @qt_virtual(default="")
+    def fixup(self, text: str) -> str:
+        """Make an even number the odd one above it (30 becomes 31)."""
+        try:
+            number = int(text)
+        except ValueError:
+            return super().fixup(text)
+        if number % 2 == 0:
+            number = min(max(number + 1, self.minimum()), self.maximum())
+        return str(number)
+
+
+class WeightCell(QLineEdit):
+    """One weight's line edit; the wheel and a vertical drag nudge it.
+
+    Signals
+    -------
+    nudged(float)
+        By how much the person asked to change the weight: ±1 per wheel notch
+        (±0.1 with Shift), or ±1 per :data:`NUDGE_PIXELS` of a vertical drag with
+        the middle button or Alt and the left button (up is more).
+    """
+
+    nudged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._wheel_rest = 0
+        self._drag_start: float | None = None
+        self._drag_steps = 0
+
+    @qt_virtual(default=QSize())
+    def sizeHint(self) -> QSize:
+        """As wide as seven characters, not QLineEdit's seventeen."""
+        return QSize(cell_width(self), super().sizeHint().height())
+
+    @qt_virtual(default=QSize())
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than seven characters."""
+        return self.sizeHint()
+
+    @qt_virtual()
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        """Nudge by one per notch (a tenth with Shift)."""
+        delta = event.angleDelta()
+        # Some systems turn Shift+wheel into a horizontal wheel.
+        self._wheel_rest += delta.y() or delta.x()
+        notches = int(self._wheel_rest / 120)
+        self._wheel_rest -= notches * 120
+        event.accept()
+        if notches:
+            shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+            self.nudged.emit(notches * (0.1 if shift else 1.0))
+
+    @qt_virtual()
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Start a nudging drag with the middle button, or Alt and the left button."""
+        alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
+        if event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and alt
+        ):
+            self._drag_start = event.position().y()
+            self._drag_steps = 0
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    @qt_virtual()
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """Nudge by one per :data:`NUDGE_PIXELS` dragged up (down: minus one)."""
+        if self._drag_start is None:
+            super().mouseMoveEvent(event)
+            return
+        steps = int((self._drag_start - event.position().y()) / NUDGE_PIXELS)
+        if steps != self._drag_steps:
+            self.nudged.emit(float(steps - self._drag_steps))
+            self._drag_steps = steps
+        event.accept()
+
+    @qt_virtual()
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """End a nudging drag."""
+        if self._drag_start is None:
+            super().mouseReleaseEvent(event)
+            return
+        self._drag_start = None
+        event.accept()
+
+
+def _nudged_text(value: float, step: float) -> str:
+    # Added in decimal, so 0.2 + 0.1 is 0.3 and reads as typed ("0.3", not "3/10").
+    total = float(Decimal(repr(value)) + Decimal(repr(step)))
+    return str(int(total)) if total.is_integer() and abs(total) < 1e15 else repr(total)
+
+
 class WeightGrid(QWidget):
-    """A grid of cells named ``cell_<row>_<col>``, editable or read-only.
+    """A grid of editable cells named ``cell_<row>_<col>``, coloured by weight.
+
+    A cell keeps the text a person typed ("-0.5", "2e-3") while it means the
+    weight shown, also across resizes (the text is remembered by the cell's
+    place relative to the centre). Unfinished text ("1/", "-") marks the cell
+    at once but is reported only when the person leaves the cell or presses
+    Return.
 
     Signals
     -------
     cellEdited(int, int, object)
-        A person changed a cell and every cell now holds a number; carries the
-        row, the column and the new float64 weights.
+        A person changed a cell to a number; carries the row, the column and the
+        float64 weights with the new value (other cells keep their last number).
     cellInvalid(int, int, str)
-        A person typed something that is not a weight; carries the reason.
+        A person left a cell holding something that is not a usable weight (or
+        nudged it to one); carries why.
     """
 
     cellEdited = Signal(int, int, object)
     cellInvalid = Signal(int, int, str)
 
-    def __init__(self, *, editable: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._editable = editable
         self._layout = QGridLayout(self)
-        self._layout.setSpacing(3)
+        self._layout.setSpacing(_SPACING)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self._cells: list[list[QLineEdit]] = []
+        self._cells: list[list[WeightCell]] = []
         self._weights = np.zeros((0, 0))
-        self._invalid: set[tuple[int, int]] = set()
-        self.divisor = 1.0
-        """The stage's divisor: typed weights must still fit float32 once divided by it."""
-        self.setStyleSheet(_INVALID_STYLE)
+        self._problems: dict[tuple[int, int], str] = {}
+        self._reported: dict[tuple[int, int], str] = {}
+        self._typed: dict[tuple[int, int], str] = {}
+        self._shortcuts = LeaveShortcutsToWindow(self)
+        self.setStyleSheet(INVALID_STYLE)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     @property
     def weights(self) -> np.ndarray:
-        """A copy of the weights the cells show (the last valid value of each)."""
+        """A copy of the weights the cells show (the last number of each)."""
         return self._weights.copy()
 
     @property
     def is_valid(self) -> bool:
-        """Whether every cell holds a weight."""
-        return not self._invalid
+        """Whether every cell holds a usable weight."""
+        return not self._problems
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Rows and columns of cells."""
+        return self._weights.shape
 
     def cell(self, row: int, column: int) -> QLineEdit:
         """Return the line edit at `row`, `column`."""
         return self._cells[row][column]
 
-    def set_weights(self, weights: np.ndarray) -> None:
-        """Show `weights`, rebuilding the cells when the shape changes."""
+    def is_invalid(self, row: int, column: int) -> bool:
+        """Whether the cell at `row`, `column` holds something unusable."""
+        return (row, column) in self._problems
+
+    def cells_size(self, rows: int, columns: int) -> QSize:
+        """Return the size `rows` × `columns` cells take, with their spacing."""
+        if not self._cells:
+            return QSize(0, 0)
+        hint = self._cells[0][0].sizeHint()
+        return QSize(
+            columns * hint.width() + (columns - 1) * _SPACING,
+            rows * hint.height() + (rows - 1) * _SPACING,
+        )
+
+    def set_weights(self, weights: np.ndarray, *, keep_unfinished: bool = False) -> None:
+        """Show `weights` without emitting a signal, rebuilding the cells for a new shape.
+
+        With `keep_unfinished`, a cell whose text is unusable keeps it (still
+        marked) when its weight is the one it had: the person is still typing.
+        """
         weights = np.array(weights, dtype=np.float64)
-        if weights.shape != self._weights.shape:
+        same_shape = weights.shape == self._weights.shape
+        previous = self._weights
+        if not same_shape:
             self._rebuild(*weights.shape)
         self._weights = weights
-        self._invalid.clear()
         for (row, column), value in np.ndenumerate(weights):
             cell = self._cells[row][column]
-            text = format_weight(value)
-            if cell.text() != text:
-                cell.setText(text)
-            self._mark(cell, None)
+            if (
+                keep_unfinished
+                and same_shape
+                and (row, column) in self._problems
+                and previous[row, column] == value
+            ):
+                continue
+            if not means(cell.text(), value):
+                typed = self._typed.get(self._centred(row, column))
+                cell.setText(
+                    typed if typed is not None and means(typed, value) else format_weight(value)
+                )
+            self._mark_valid(row, column)
+        self._paint_heat()
+
+    def refuse(self, row: int, column: int, reason: str, previous: float) -> None:
+        """Mark the cell at `row`, `column` unusable for `reason`; its weight stays `previous`."""
+        self._weights[row, column] = previous
+        self._mark_invalid(row, column, reason)
+
+    def nudge(self, row: int, column: int, step: float) -> None:
+        """Change the cell's weight by `step`, as if the person had typed the result."""
+        text = _nudged_text(float(self._weights[row, column]), step)
+        cell = self._cells[row][column]
+        cell.setText(text)
+        self._on_text_edited(row, column, text)
+        if (row, column) in self._problems:  # nobody leaves a cell after a nudge: say it now
+            self._reported[(row, column)] = text
+            self.cellInvalid.emit(row, column, self._problems[(row, column)])
+
+    def _centred(self, row: int, column: int) -> tuple[int, int]:
+        height, width = self._weights.shape
+        return row - height // 2, column - width // 2
 
     def _rebuild(self, height: int, width: int) -> None:
         for row in self._cells:
             for cell in row:
                 self._layout.removeWidget(cell)
+                cell.hide()  # at once: deletion waits for the event loop
                 cell.deleteLater()
         self._cells = []
+        self._problems.clear()
+        self._reported.clear()
         for row in range(height):
             cells = []
             for column in range(width):
-                cell = QLineEdit(self)
+                cell = WeightCell(self)
                 cell.setObjectName(f"cell_{row}_{column}")
+                cell.setAccessibleName(f"Weight row {row + 1}, column {column + 1}")
                 cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                cell.setMinimumWidth(44)
                 cell.setMaxLength(32)
                 cell.setAcceptDrops(False)
-                cell.setReadOnly(not self._editable)
+                cell.setAutoFillBackground(True)
                 cell.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-                if self._editable:
-                    cell.installEventFilter(self)
-                    cell.textEdited.connect(
-                        lambda text, r=row, c=column: self._on_text_edited(r, c, text)
-                    )
-                    cell.returnPressed.connect(cell.focusNextChild)
-                else:
-                    cell.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                cell.setToolTip(self._hint(row, column))
+                cell.installEventFilter(self._shortcuts)
+                cell.textEdited.connect(
+                    lambda text, r=row, c=column: self._on_text_edited(r, c, text)
+                )
+                cell.editingFinished.connect(lambda r=row, c=column: self._on_left(r, c))
+                cell.returnPressed.connect(cell.focusNextChild)
+                cell.nudged.connect(lambda step, r=row, c=column: self.nudge(r, c, step))
                 self._layout.addWidget(cell, row, column)
                 cells.append(cell)
             self._cells.append(cells)
 
-    @qt_virtual(default=False)
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Leave Undo and Redo to the window, whose history covers the whole kernel."""
-        if event.type() == QEvent.Type.ShortcutOverride and (
-            event.matches(QKeySequence.StandardKey.Undo)
-            or event.matches(QKeySequence.StandardKey.Redo)
-            or event.keyCombination().toCombined() == _REDO_ALTERNATIVE
-        ):
-            event.ignore()
-            return True
-        return super().eventFilter(watched, event)
+    @staticmethod
+    def _hint(row: int, column: int) -> str:
+        return (
+            f"Row {row + 1}, column {column + 1}: a number or a fraction such as 1/16.\n"
+            "The wheel nudges it by 1 (with Shift by 0.1); so does dragging up or down\n"
+            "with the middle button or Alt and the left button."
+        )
 
     def _on_text_edited(self, row: int, column: int, text: str) -> None:
-        cell = self._cells[row][column]
         try:
             value = parse_weight(text)
-            candidate = self._weights.copy()
-            candidate[row, column] = value
-            Stage(candidate, divisor=self.divisor)  # e.g. a sum float32 cannot hold
         except ValueError as error:
-            self._invalid.add((row, column))
-            self._mark(cell, str(error))
-            self.cellInvalid.emit(row, column, str(error))
+            self._mark_invalid(row, column, str(error))
             return
-        self._invalid.discard((row, column))
-        self._mark(cell, None)
-        self._weights = candidate
-        if not self._invalid:
-            self.cellEdited.emit(row, column, self._weights.copy())
+        self._typed[self._centred(row, column)] = text
+        self._mark_valid(row, column)
+        self._weights = self._weights.copy()
+        self._weights[row, column] = value
+        self._paint_heat()
+        self.cellEdited.emit(row, column, self._weights.copy())
 
-    @staticmethod
-    def _mark(cell: QLineEdit, problem: str | None) -> None:
-        invalid = problem is not None
-        if cell.property("invalid") != invalid:
-            cell.setProperty("invalid", invalid)
-            cell.style().unpolish(cell)
-            cell.style().polish(cell)
-        cell.setToolTip(problem or "")
+    def _on_left(self, row: int, column: int) -> None:
+        if not (0 <= row < len(self._cells) and 0 <= column < len(self._cells[row])):
+            return  # a cell of a previous shape, finishing as it goes
+        problem = self._problems.get((row, column))
+        text = self._cells[row][column].text()
+        if problem is not None and self._reported.get((row, column)) != text:
+            self._reported[(row, column)] = text
+            self.cellInvalid.emit(row, column, problem)
+
+    def _mark_invalid(self, row: int, column: int, reason: str) -> None:
+        self._problems[(row, column)] = reason
+        cell = self._cells[row][column]
+        set_invalid_look(cell, True)
+        cell.setToolTip(reason)
+
+    def _mark_valid(self, row: int, column: int) -> None:
+        self._reported.pop((row, column), None)
+        if self._problems.pop((row, column), None) is not None:
+            cell = self._cells[row][column]
+            set_invalid_look(cell, False)
+            cell.setToolTip(self._hint(row, column))
+
+    def _paint_heat(self) -> None:
+        if self._weights.size == 0:
+            return
+        largest = float(np.max(np.abs(self._weights)))
+        base = self.palette().color(QPalette.ColorRole.Base)
+        for (row, column), value in np.ndenumerate(self._weights):
+            cell = self._cells[row][column]
+            palette = cell.palette()
+            palette.setColor(QPalette.ColorRole.Base, heat_colour(value, largest, base))
+            cell.setPalette(palette)
+
+
+def set_invalid_look(edit: QLineEdit, invalid: bool) -> None:
+    """Give `edit` the red look of :data:`INVALID_STYLE` (its ``invalid`` property), or not."""
+    if edit.property("invalid") != invalid:
+        edit.setProperty("invalid", invalid)
+        edit.style().unpolish(edit)
+        edit.style().polish(edit)
+
+
+class _GridScroll(QScrollArea):
+    # Shows up to VISIBLE_SIDE × VISIBLE_SIDE cells whole and scrolls the rest, and
+    # asks for exactly that room, so the panel's size hint grows with the columns.
+
+    def __init__(
+        self,
+        content: QWidget,
+        shape: Callable[[], tuple[int, int]],
+        content_size: Callable[[int, int], QSize],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._shape = shape
+        self._content_size = content_size
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    @qt_virtual(default=QSize())
+    def sizeHint(self) -> QSize:
+        rows, columns = self._shape()
+        size = self._content_size(min(rows, VISIBLE_SIDE), min(columns, VISIBLE_SIDE))
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return QSize(
+            size.width() + (bar if rows > VISIBLE_SIDE else 0),
+            size.height() + (bar if columns > VISIBLE_SIDE else 0),
+        )
+
+    @qt_virtual(default=QSize())
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
 
 class KernelEditor(QWidget):
-    """The kernel grid with its size selector, its sum and the flipped kernel.
+    """The weight grid with its size boxes and its sum.
 
     Signals
     -------
@@ -176,7 +506,7 @@ class KernelEditor(QWidget):
     cellInvalid(int, int, str)
         See :class:`WeightGrid`.
     sizeRequested(int, int)
-        The person picked another size in the selector.
+        The person asked for another number of rows and columns.
     """
 
     cellEdited = Signal(int, int, object)
@@ -185,33 +515,51 @@ class KernelEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.grid = WeightGrid(parent=self)
+        self.grid = WeightGrid(self)
         self.grid.cellEdited.connect(self._on_cell_edited)
         self.grid.cellEdited.connect(self.cellEdited)
         self.grid.cellInvalid.connect(self.cellInvalid)
+        self.scroll = _GridScroll(self.grid, lambda: self.grid.shape, self.grid.cells_size, self)
+        self.scroll.setObjectName("gridScroll")
 
-        self.size_combo = QComboBox(self)
-        self.size_combo.setObjectName("sizeCombo")
-        self.size_combo.setToolTip("Kernel size; growing or shrinking keeps the centre")
-        self.size_combo.activated.connect(self._on_size_activated)
+        shortcuts = LeaveShortcutsToWindow(self)
+        self.rows_spin = OddSpinBox(self)
+        self.columns_spin = OddSpinBox(self)
+        for spin, name, word in (
+            (self.rows_spin, "rowsSpin", "rows"),
+            (self.columns_spin, "columnsSpin", "columns"),
+        ):
+            spin.setObjectName(name)
+            spin.setAccessibleName(f"Kernel {word}")
+            spin.setToolTip(
+                f"How many {word} the kernel has: an odd number from 1 to {MAX_STAGE_SIDE}.\n"
+                "Growing or shrinking keeps the centre."
+            )
+            spin.installEventFilter(shortcuts)
+            spin.valueChanged.connect(self._on_size_changed)
 
         self.sum_label = QLabel(self)
         self.sum_label.setObjectName("sumLabel")
-        self.flipped_title = QLabel("Applied kernel (rotated 180°):", self)
-        self.flipped_grid = WeightGrid(editable=False, parent=self)
+        self.sum_label.setAccessibleName("Sum of the weights")
+        self.sum_label.setToolTip(
+            "The sum scales overall brightness: 1 keeps it, 0 keeps only edges."
+        )
+        self.sum_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         header = QHBoxLayout()
-        header.addWidget(QLabel("Size:", self))
-        header.addWidget(self.size_combo)
+        header.setContentsMargins(0, 0, 0, 0)
+        size_label = QLabel("Size:", self)
+        size_label.setBuddy(self.rows_spin)
+        header.addWidget(size_label)
+        header.addWidget(self.rows_spin)
+        header.addWidget(QLabel("×", self))
+        header.addWidget(self.columns_spin)
         header.addStretch(1)
         header.addWidget(self.sum_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
-        layout.addWidget(self.grid)
-        layout.addWidget(self.flipped_title)
-        layout.addWidget(self.flipped_grid)
-        self._flip = False
+        layout.addWidget(self.scroll)
         self.set_weights(np.zeros((3, 3)))
 
     @property
@@ -219,42 +567,115 @@ class KernelEditor(QWidget):
         """A copy of the weights shown."""
         return self.grid.weights
 
-    def set_weights(self, weights: np.ndarray) -> None:
-        """Show `weights` in the grid (no signal is emitted)."""
-        self.grid.set_weights(weights)
-        self._refresh()
+    def set_weights(self, weights: np.ndarray, *, keep_unfinished: bool = False) -> None:
+        """Show `weights`, their size and their sum (no signal is emitted).
 
-    def set_flip(self, flip: bool) -> None:
-        """Show or hide the 180°-rotated kernel that flipping applies."""
-        self._flip = flip
-        self._refresh()
+        See :meth:`WeightGrid.set_weights` for `keep_unfinished`.
+        """
+        old_shape = self.grid.shape
+        self.grid.set_weights(weights, keep_unfinished=keep_unfinished)
+        height, width = self.grid.shape
+        for spin, value in ((self.rows_spin, height), (self.columns_spin, width)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        if self.grid.shape != old_shape:
+            self.scroll.updateGeometry()
+        self._show_sum()
 
     def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
-        self._refresh()
+        self._show_sum()
 
-    def _on_size_activated(self, index: int) -> None:
-        height, width = self.size_combo.itemData(index)
-        if (height, width) != self.grid.weights.shape:
-            self.sizeRequested.emit(height, width)
+    def _on_size_changed(self) -> None:
+        size = (self.rows_spin.value(), self.columns_spin.value())
+        if size != self.grid.shape:
+            self.sizeRequested.emit(*size)
 
-    def _refresh(self) -> None:
-        weights = self.grid.weights
-        shape = weights.shape
-        sizes = [(size, size) for size in GRID_SIZES]
-        if shape not in sizes:
-            sizes.append(shape)
-        self.size_combo.blockSignals(True)
-        self.size_combo.clear()
-        for height, width in sizes:
-            self.size_combo.addItem(f"{height}×{width}", (height, width))
-        self.size_combo.setCurrentIndex(sizes.index(shape))
-        self.size_combo.blockSignals(False)
-        total = round(kernel_sum(weights), 12)
+    def _show_sum(self) -> None:
+        total = round(kernel_sum(self.grid.weights), 12)
         self.sum_label.setText(f"Sum: {format_weight(total)}")
-        self.sum_label.setToolTip(
-            "The sum scales overall brightness: 1 keeps it, 0 keeps only edges."
+
+
+class AppliedKernel(QWidget):
+    """A picture of the kernel as applied: read-only numbers on their heat colours.
+
+    Shown when the recipe flips its kernels, under the caption "Applied kernel
+    (rotated 180°)"; nothing in it looks or acts like a field to type into.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("appliedKernel")
+        self.setAccessibleName("Applied kernel, rotated 180°")
+        self.setToolTip(
+            "With flip on, this rotated kernel is what each pixel's neighbourhood is\n"
+            "multiplied by. Edit the kernel in the grid above."
         )
-        self.flipped_title.setVisible(self._flip)
-        self.flipped_grid.setVisible(self._flip)
-        if self._flip:
-            self.flipped_grid.set_weights(weights[::-1, ::-1])
+        self.caption = QLabel("Applied kernel (rotated 180°)", self)
+        self.caption.setObjectName("appliedKernelCaption")
+        self._numbers = QWidget(self)
+        self._layout = QGridLayout(self._numbers)
+        self._layout.setSpacing(_SPACING)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._labels: list[list[QLabel]] = []
+        self._weights = np.zeros((0, 0))
+        self.scroll = _GridScroll(
+            self._numbers, lambda: self._weights.shape, self._content_size, self
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.scroll)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """A copy of the weights shown."""
+        return self._weights.copy()
+
+    def label(self, row: int, column: int) -> QLabel:
+        """Return the number at `row`, `column`."""
+        return self._labels[row][column]
+
+    def show_weights(self, weights: np.ndarray) -> None:
+        """Show `weights` as they are (the caller rotates them)."""
+        weights = np.array(weights, dtype=np.float64)
+        if weights.shape != self._weights.shape:
+            self._rebuild(*weights.shape)
+        self._weights = weights
+        largest = float(np.max(np.abs(weights))) if weights.size else 0.0
+        base = self.palette().color(QPalette.ColorRole.Window)
+        for (row, column), value in np.ndenumerate(weights):
+            label = self._labels[row][column]
+            label.setText(format_weight(value))
+            colour = heat_colour(value, largest, base)
+            label.setStyleSheet(
+                f"background: {colour.name()}; color: palette(placeholder-text);"
+                " border-radius: 2px;"
+            )
+        self.scroll.updateGeometry()
+
+    def _rebuild(self, height: int, width: int) -> None:
+        for row in self._labels:
+            for label in row:
+                self._layout.removeWidget(label)
+                label.hide()
+                label.deleteLater()
+        width_px = cell_width(self)
+        self._labels = []
+        for row in range(height):
+            labels = []
+            for column in range(width):
+                label = QLabel(self._numbers)
+                label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                label.setMinimumWidth(width_px)
+                label.setFixedHeight(self.fontMetrics().height() + 6)
+                self._layout.addWidget(label, row, column)
+                labels.append(label)
+            self._labels.append(labels)
+
+    def _content_size(self, rows: int, columns: int) -> QSize:
+        height = self.fontMetrics().height() + 6
+        return QSize(
+            columns * cell_width(self) + (columns - 1) * _SPACING,
+            rows * height + (rows - 1) * _SPACING,
+        )

@@ -1,112 +1,136 @@
-"""Controls for everything besides the weights: divisor, offset, and the options."""
+"""The selected stage's divisor and offset, and the recipe's options, as a form."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from kernelstudio.app.controller import ViewOptions
+from kernelstudio.app.kernel_editor import (
+    INVALID_STYLE,
+    LeaveShortcutsToWindow,
+    means,
+    set_invalid_look,
+)
 from kernelstudio.kernels import format_weight, parse_weight
-from kernelstudio.pipeline import Recipe, Stage
+from kernelstudio.pipeline import Recipe
 
+# The command line's words first (finding 15), then what they do.
 BORDER_LABELS = {
-    "mirror": "Mirror (c b | a b c)",
-    "reflect": "Reflect (b a | a b c)",
-    "nearest": "Nearest (a a | a b c)",
-    "constant": "Zeros (0 0 | a b c)",
-    "wrap": "Wrap (b c | a b c)",
-    "valid": "Valid (output shrinks)",
+    "mirror": "mirror: about the edge pixel (c b | a b c)",
+    "reflect": "reflect: edge pixel repeated (b a | a b c)",
+    "nearest": "nearest: the edge pixel (a a | a b c)",
+    "constant": "constant: zeros beyond the edge (0 0 | a b c)",
+    "wrap": "wrap: the opposite edge (b c | a b c)",
+    "valid": "valid: no padding, the result shrinks",
 }
 DISPLAY_LABELS = {
-    "clip": "Clip to 0…255",
-    "abs": "Absolute value",
-    "normalize": "Stretch min…max",
-    "signed": "Signed (0 is mid-grey)",
+    "clip": "clip: cut to 0…255",
+    "abs": "abs: negatives shown as positives",
+    "normalize": "normalize: stretch min…max to 0…255",
+    "signed": "signed: 0 is mid-grey",
 }
 ALPHA_LABELS = {
-    "keep": "Keep alpha as it is",
-    "weighted": "Weight colour by alpha",
-    "process": "Filter alpha too (A)",
+    "keep": "keep: alpha passes through",
+    "weighted": "weighted: colour weighted by alpha",
+    "process": "process: filter alpha too (with A)",
 }
-_INVALID_STYLE = "QLineEdit[invalid='true'] { background: #ffd6d6; border: 1px solid #d33; }"
-
-
+GREY_LABELS = {False: "colour: each channel", True: "grey: luma (BT.601) first"}
 _CHANNEL_WORDS = {"r": "red", "g": "green", "b": "blue", "a": "alpha"}
+_COMBO_LETTERS = 18  # long labels elide in the box; the list shows them whole
+_NUMBER_TIPS = {
+    "divisor": "The weighted sum is divided by this (not 0); 1/16 works too",
+    "offset": "Added after dividing, in the image's units: 128 is mid-grey for 8-bit images",
+}
 
 
 class OptionsPanel(QWidget):
-    """Form of the options; emits ``changed`` with the field a person changed.
+    """Form of the selected stage's divisor and offset and of the recipe's options.
+
+    It shows what :meth:`show_options` gives it and emits what the person asks
+    for; it never changes a value by itself.
 
     Signals
     -------
     changed(str, object)
-        The name of the option a person changed (as :meth:`Controller.update
-        <kernelstudio.app.controller.Controller.update>` takes it) and its new value.
+        The name of the field a person changed (``divisor``, ``offset``,
+        ``flip``, ``border``, ``grey``, ``channels``, ``alpha``, ``display`` or
+        the view's ``channels_of_result``) and its new value. Divisor and offset
+        are emitted for every number typed, also one equal to the value shown.
     invalid(str, str)
-        What a person typed or chose for an option cannot be used; the option's
-        name and why. Nothing changed.
+        The person left the divisor or offset holding something unusable, or
+        tried to filter no channel; the field's name and why. Nothing changed.
+    useSumRequested()
+        The person asked for the divisor to be the kernel's sum.
     """
 
     changed = Signal(str, object)
     invalid = Signal(str, str)
+    useSumRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._shortcuts = LeaveShortcutsToWindow(self)
+        self._problems: dict[str, str] = {}
+        self._reported: dict[str, str] = {}
+        self._shown: dict[str, object] = {}
+        self.divisor_edit = self._number("divisorEdit", "divisor", "Divisor")
+        self.offset_edit = self._number("offsetEdit", "offset", "Offset")
+        self.use_sum_button = QPushButton("Use the sum", self)
+        self.use_sum_button.setObjectName("useSumButton")
+        self.use_sum_button.setAccessibleName("Divide by the sum of the weights")
+        self.use_sum_button.setToolTip(
+            "Set the divisor to the sum of the weights, so that flat areas keep their brightness"
+        )
+        self.use_sum_button.clicked.connect(self.useSumRequested)
+
         self.flip_check = QCheckBox("Flip kernel (true convolution)", self)
         self.flip_check.setObjectName("flipCheck")
         self.flip_check.setToolTip(
             "Off: correlation, the kernel is applied as written (what most tools do).\n"
             "On: the kernel is rotated 180° first, as in the mathematical definition."
         )
+        self.flip_check.toggled.connect(lambda on: self._emit_if_new("flip", on))
         self.border_combo = self._combo("borderCombo", BORDER_LABELS, "border")
-        self.border_combo.setToolTip("What the kernel sees beyond the image's edge")
-        self.colour_combo = self._combo(
-            "colourCombo", {False: "Colour (each channel)", True: "Greyscale"}, "grey"
+        self.border_combo.setToolTip("What the kernel sees beyond the image's edge (--border)")
+        self.colour_combo = self._combo("colourCombo", GREY_LABELS, "grey")
+        self.colour_combo.setToolTip("Filter each colour channel, or grey first (--grey)")
+        self.alpha_combo = self._combo("alphaCombo", ALPHA_LABELS, "alpha")
+        self.alpha_combo.setToolTip(
+            "keep: transparency passes through. weighted: transparent pixels' hidden colour\n"
+            "never shows (as GIMP does). process: alpha is filtered like a colour when A is on."
         )
         self.display_combo = self._combo("displayCombo", DISPLAY_LABELS, "display")
         self.display_combo.setToolTip(
-            "How results become screen pixels; edge kernels give negative values,\n"
-            "which 'Absolute value' or 'Stretch' make visible."
+            "How results become screen pixels (--display); edge kernels give negative\n"
+            "values, which abs, normalize or signed make visible."
         )
         self.channels_check = QCheckBox("Channels of the result", self)
         self.channels_check.setObjectName("channelsCheck")
         self.channels_check.setToolTip("Show R, G, B of the result instead of the original")
-        self.divisor_edit = self._number("divisorEdit", "divisor", "Divisor")
-        self.divisor_edit.setToolTip("The weighted sum is divided by this (not 0); 1/16 works too")
-        self.offset_edit = self._number("offsetEdit", "offset", "Offset")
-        self.offset_edit.setToolTip(
-            "Added after dividing, in the image's units: 128 is mid-grey for 8-bit images"
-        )
-        self.channel_checks = {}
+        self.channels_check.toggled.connect(lambda on: self._emit_if_new("channels_of_result", on))
+        self.channel_checks: dict[str, QCheckBox] = {}
         channel_row = QHBoxLayout()
         channel_row.setContentsMargins(0, 0, 0, 0)
         for letter in "rgba":
             check = QCheckBox(letter.upper(), self)
             check.setObjectName(f"channel{letter.upper()}Check")
             check.setAccessibleName(f"Filter the {_CHANNEL_WORDS[letter]} channel")
+            check.setToolTip(
+                f"Filter the {_CHANNEL_WORDS[letter]} channel; the others pass through"
+            )
             check.toggled.connect(self._on_channel_toggled)
             self.channel_checks[letter] = check
             channel_row.addWidget(check)
         channel_row.addStretch(1)
-        self.alpha_combo = self._combo("alphaCombo", ALPHA_LABELS, "alpha")
-        self.alpha_combo.setToolTip(
-            "Keep: transparency passes through. Weight: transparent pixels' hidden colour\n"
-            "never shows (as GIMP does). Filter: alpha is filtered like a colour when A is on."
-        )
-        self.setStyleSheet(_INVALID_STYLE)
-        self.flip_check.toggled.connect(lambda on: self.changed.emit("flip", on))
-        self.channels_check.toggled.connect(lambda on: self.changed.emit("channels_of_result", on))
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Divide by:", self.divisor_edit)
-        form.addRow("Then add:", self.offset_edit)
-        form.addRow(self.flip_check)
-        form.addRow("Border:", self.border_combo)
-        form.addRow("Process:", self.colour_combo)
-        form.addRow("Channels:", channel_row)
-        form.addRow("Transparency:", self.alpha_combo)
-        form.addRow("Display:", self.display_combo)
-        form.addRow(self.channels_check)
         for widget, name in (
             (self.border_combo, "Border mode"),
             (self.colour_combo, "Colour or greyscale"),
@@ -116,48 +140,98 @@ class OptionsPanel(QWidget):
             (self.channels_check, "Show the result's channels"),
         ):
             widget.setAccessibleName(name)
+        self.setStyleSheet(INVALID_STYLE)
+
+        divisor_row = QHBoxLayout()
+        divisor_row.setContentsMargins(0, 0, 0, 0)
+        divisor_row.addWidget(self.divisor_edit, 1)
+        divisor_row.addWidget(self.use_sum_button)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Divide by:", divisor_row)
+        form.addRow("Then add:", self.offset_edit)
+        form.addRow(self.flip_check)
+        form.addRow("Border:", self.border_combo)
+        form.addRow("Process:", self.colour_combo)
+        form.addRow("Channels:", channel_row)
+        form.addRow("Transparency:", self.alpha_combo)
+        form.addRow("Display:", self.display_combo)
+        form.addRow(self.channels_check)
 
     def _combo(self, name: str, labels: dict, field: str) -> QComboBox:
         combo = QComboBox(self)
         combo.setObjectName(name)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(_COMBO_LETTERS)
         for value, label in labels.items():
             combo.addItem(label, value)
-        combo.activated.connect(lambda index: self.changed.emit(field, combo.itemData(index)))
+            combo.setItemData(combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+        # Both: a programmatic choice (assistive tools) applies, and so does a
+        # person re-choosing the item shown; _emit_if_new drops the echo.
+        combo.currentIndexChanged.connect(
+            lambda index: self._emit_if_new(field, combo.itemData(index))
+        )
+        combo.activated.connect(lambda index: self._emit_if_new(field, combo.itemData(index)))
         return combo
 
     def _number(self, name: str, field: str, label: str) -> QLineEdit:
         edit = QLineEdit(self)
         edit.setObjectName(name)
         edit.setAccessibleName(label)
+        edit.setAccessibleDescription(_NUMBER_TIPS[field])
+        edit.setToolTip(_NUMBER_TIPS[field])
         edit.setMaxLength(32)
-        edit.textEdited.connect(lambda text: self._on_number_edited(edit, field, text))
+        edit.installEventFilter(self._shortcuts)
+        edit.textEdited.connect(lambda text: self._on_number_edited(field, text))
+        edit.editingFinished.connect(lambda: self._on_number_left(field))
         return edit
 
-    def _on_number_edited(self, edit: QLineEdit, field: str, text: str) -> None:
+    def _edit(self, field: str) -> QLineEdit:
+        return self.divisor_edit if field == "divisor" else self.offset_edit
+
+    def _emit_if_new(self, field: str, value: object) -> None:
+        if value is not None and self._shown.get(field) != value:
+            self.changed.emit(field, value)
+
+    def _on_number_edited(self, field: str, text: str) -> None:
         try:
             value = parse_weight(text)
-            Stage([[1.0]], **{field: value})  # the stage's own rule: a divisor is not 0
         except ValueError as error:
-            self._mark(edit, str(error))
-            self.invalid.emit(field, str(error))
+            self.refuse(field, str(error))
             return
-        self._mark(edit, None)
+        self._mark_valid(field)
         self.changed.emit(field, value)
 
-    @staticmethod
-    def _mark(edit: QLineEdit, problem: str | None) -> None:
-        invalid = problem is not None
-        if edit.property("invalid") != invalid:
-            edit.setProperty("invalid", invalid)
-            edit.style().unpolish(edit)
-            edit.style().polish(edit)
-        edit.setToolTip(problem or edit.accessibleDescription())
+    def _on_number_left(self, field: str) -> None:
+        problem = self._problems.get(field)
+        text = self._edit(field).text()
+        if problem is not None and self._reported.get(field) != text:
+            self._reported[field] = text
+            self.invalid.emit(field, problem)
 
     def refuse(self, field: str, reason: str) -> None:
-        """Mark the number `field` a person typed as unusable, saying `reason`."""
-        edit = {"divisor": self.divisor_edit, "offset": self.offset_edit}.get(field)
-        if edit is not None:
-            self._mark(edit, reason)
+        """Mark what the person typed for the number `field` as unusable, saying `reason`.
+
+        The reason is told (``invalid``) when the person leaves the field.
+        """
+        if field not in ("divisor", "offset"):
+            return
+        self._problems[field] = reason
+        edit = self._edit(field)
+        set_invalid_look(edit, True)
+        edit.setToolTip(reason)
+
+    def is_invalid(self, field: str) -> bool:
+        """Whether the number `field` holds something unusable."""
+        return field in self._problems
+
+    def _mark_valid(self, field: str) -> None:
+        self._reported.pop(field, None)
+        if self._problems.pop(field, None) is not None:
+            edit = self._edit(field)
+            set_invalid_look(edit, False)
+            edit.setToolTip(_NUMBER_TIPS[field])
 
     def _on_channel_toggled(self) -> None:
         channels = "".join(
@@ -170,31 +244,57 @@ class OptionsPanel(QWidget):
             sender.blockSignals(False)
             self.invalid.emit("channels", "at least one channel must be filtered")
             return
-        self.changed.emit("channels", channels)
+        self._emit_if_new("channels", channels)
 
-    def show_options(self, recipe: Recipe, view: ViewOptions) -> None:
-        """Make the controls show `recipe`'s options and `view` without emitting ``changed``.
+    def show_options(
+        self,
+        recipe: Recipe,
+        view: ViewOptions,
+        selected: int = 0,
+        *,
+        keep_unfinished: bool = False,
+    ) -> None:
+        """Show `recipe`'s options, stage `selected`'s numbers and `view` without a signal.
 
-        A number a person is typing keeps its text while it means the applied value.
+        A number a person is typing keeps its text while it means the applied
+        value; with `keep_unfinished`, unusable text also stays (still marked)
+        while the applied value is the one shown before.
         """
-        stage = recipe.stages[0]
-        for edit, value in ((self.divisor_edit, stage.divisor), (self.offset_edit, stage.offset)):
-            try:
-                shown = parse_weight(edit.text())
-            except ValueError:
-                shown = None
-            if shown != value:
+        stage = recipe.stages[min(max(selected, 0), len(recipe.stages) - 1)]
+        previous = dict(self._shown)
+        for field, value in (("divisor", stage.divisor), ("offset", stage.offset)):
+            edit = self._edit(field)
+            if keep_unfinished and field in self._problems and previous.get(field) == value:
+                continue
+            if not means(edit.text(), value):
                 edit.setText(format_weight(value))
-            self._mark(edit, None)
-        checks = (self.flip_check, self.channels_check, *self.channel_checks.values())
-        for widget in checks:
+            self._mark_valid(field)
+        self._shown = {
+            "divisor": stage.divisor,
+            "offset": stage.offset,
+            "flip": recipe.flip,
+            "border": recipe.border,
+            "grey": recipe.grey,
+            "channels": recipe.channels,
+            "alpha": recipe.alpha,
+            "display": recipe.display,
+            "channels_of_result": view.channels_of_result,
+        }
+        widgets = (
+            self.flip_check,
+            self.channels_check,
+            *self.channel_checks.values(),
+            self.border_combo,
+            self.colour_combo,
+            self.display_combo,
+            self.alpha_combo,
+        )
+        for widget in widgets:
             widget.blockSignals(True)
         self.flip_check.setChecked(recipe.flip)
         self.channels_check.setChecked(view.channels_of_result)
         for letter, check in self.channel_checks.items():
             check.setChecked(letter in recipe.channels)
-        for widget in checks:
-            widget.blockSignals(False)
         for combo, value in (
             (self.border_combo, recipe.border),
             (self.colour_combo, recipe.grey),
@@ -202,3 +302,5 @@ class OptionsPanel(QWidget):
             (self.alpha_combo, recipe.alpha),
         ):
             combo.setCurrentIndex(combo.findData(value))
+        for widget in widgets:
+            widget.blockSignals(False)

@@ -37,6 +37,9 @@ def test_grid_reports_edits_and_problems(qtbot):
     row, column, weights = edited.args
     assert (row, column, weights[2, 1]) == (2, 1, 7.0)
     qtbot.keyClicks(cell, "q")
+    assert problems == []  # told only when the person leaves the cell
+    assert not grid.is_valid
+    qtbot.keyClick(cell, Qt.Key.Key_Return)
     assert problems[-1][:2] == (2, 1)
     assert not grid.is_valid
     np.testing.assert_array_equal(grid.weights[2, 1], 7.0)
