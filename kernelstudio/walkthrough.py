@@ -1,9 +1,10 @@
 """The tutorial's steps, replayed in the window one at a time.
 
-The tutorial this project grew from shrinks a photograph to 100×100 grey pixels,
-convolves it with a Python double loop (so the result shrinks to 98×98) using a
-Gaussian blur, a vertical-edge and an outline kernel, and finally looks at the
-red, green and blue channels of the colour photograph. Each step here sets the
+The tutorial this project grew from shrinks a photograph to 100×100 grey pixels
+(here its centre square, so nothing is squashed), convolves it with a Python
+double loop (so the result shrinks to 98×98) using a Gaussian blur, a
+vertical-edge and an outline kernel, and finally looks at the red, green and
+blue channels of the colour photograph. Each step here sets the
 window up the same way and says in one sentence what to look at.
 """
 
@@ -15,6 +16,8 @@ import cv2
 import numpy as np
 
 from kernelstudio.colour import to_grey
+from kernelstudio.kernels import PRESETS
+from kernelstudio.pipeline import Recipe
 
 TUTORIAL_SIDE = 100
 """The tutorial works on a 100×100 greyscale image."""
@@ -31,11 +34,12 @@ class WalkthroughStep:
     sentence : str
         What the person sees, and why.
     image : {'tutorial', 'colour'}
-        The 100×100 grey sample, or the colour sample at full size.
+        The 100×100 grey sample (:func:`tutorial_image`), or the colour sample
+        at full size.
     preset : str
         Slug of the kernel in :data:`kernelstudio.kernels.PRESETS`.
     border, display : str
-        Options as in :class:`kernelstudio.app.controller.Settings`.
+        Options as in :class:`kernelstudio.pipeline.Recipe`.
     """
 
     title: str
@@ -45,11 +49,16 @@ class WalkthroughStep:
     border: str
     display: str
 
+    @property
+    def recipe(self) -> Recipe:
+        """The one-stage recipe of this step: its preset with its border and display."""
+        return Recipe.single(PRESETS[self.preset], border=self.border, display=self.display)
+
 
 STEPS: tuple[WalkthroughStep, ...] = (
     WalkthroughStep(
         "1. A small grey image",
-        "The sample photograph turned to grey and shrunk to 100×100 pixels: small enough "
+        "The centre of the sample photograph, grey and shrunk to 100×100 pixels: small enough "
         "that every pixel is a number you can hover over and read.",
         "tutorial",
         "identity",
@@ -106,12 +115,40 @@ STEPS: tuple[WalkthroughStep, ...] = (
 
 
 def tutorial_image(pixels: np.ndarray) -> np.ndarray:
-    """Turn `pixels` into the tutorial's input: grey, then resized to 100×100.
+    """Turn `pixels` into the tutorial's input: the centre square, grey, resized to 100×100.
+
+    Cropping before resizing keeps the picture's proportions: a circle in the
+    photograph stays a circle in the tutorial's square.
+
+    Parameters
+    ----------
+    pixels : numpy.ndarray
+        ``H×W`` grey or ``H×W×3`` RGB pixels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``100×100`` grey pixels in the input's dtype (area-averaged).
+
+    Raises
+    ------
+    ValueError
+        If `pixels` is neither ``H×W`` nor ``H×W×3``, or has no pixels.
 
     Examples
     --------
     >>> tutorial_image(np.zeros((400, 600, 3), np.uint8)).shape
     (100, 100)
+    >>> wide = np.zeros((2, 6), np.uint8)
+    >>> wide[:, 2:4] = 255  # the centre square is all white
+    >>> int(tutorial_image(wide).min())
+    255
     """
     grey = to_grey(pixels)
-    return cv2.resize(grey, (TUTORIAL_SIDE, TUTORIAL_SIDE), interpolation=cv2.INTER_AREA)
+    height, width = grey.shape
+    if height == 0 or width == 0:
+        raise ValueError(f"the image has no pixels; got shape {grey.shape}")
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = np.ascontiguousarray(grey[top : top + side, left : left + side])
+    return cv2.resize(square, (TUTORIAL_SIDE, TUTORIAL_SIDE), interpolation=cv2.INTER_AREA)
