@@ -579,8 +579,9 @@ class KernelEditor(QWidget):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
-        if self.grid.shape != old_shape:
+        if self.grid.shape != old_shape:  # the panel's width follows the columns
             self.scroll.updateGeometry()
+            self.updateGeometry()
         self._show_sum()
 
     def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
@@ -653,6 +654,7 @@ class AppliedKernel(QWidget):
                 " border-radius: 2px;"
             )
         self.scroll.updateGeometry()
+        self.updateGeometry()
 
     def _rebuild(self, height: int, width: int) -> None:
         for row in self._labels:
