@@ -35,7 +35,8 @@ NUDGE_PIXELS = 10
 """Vertical drag distance, in pixels, of one nudge."""
 
 _SPACING = 3
-INVALID_STYLE = "QLineEdit[invalid='true'] { background: #ffd6d6; border: 1px solid #d33; }"
+INVALID_COLOUR = QColor("#ffd6d6")
+"""The background of a line edit whose ``invalid`` property is true."""
 """The look of a line edit whose ``invalid`` property is true."""
 _NEGATIVE = QColor(70, 120, 230)
 _POSITIVE = QColor(225, 70, 60)
@@ -283,7 +284,6 @@ class WeightGrid(QWidget):
         self._reported: dict[tuple[int, int], str] = {}
         self._typed: dict[tuple[int, int], str] = {}
         self._shortcuts = LeaveShortcutsToWindow(self)
-        self.setStyleSheet(INVALID_STYLE)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     @property
@@ -352,6 +352,7 @@ class WeightGrid(QWidget):
         """Mark the cell at `row`, `column` unusable for `reason`; its weight stays `previous`."""
         self._weights[row, column] = previous
         self._mark_invalid(row, column, reason)
+        self._paint_heat()
 
     def nudge(self, row: int, column: int, step: float) -> None:
         """Change the cell's weight by `step`, as if the person had typed the result."""
@@ -412,6 +413,7 @@ class WeightGrid(QWidget):
             value = parse_weight(text)
         except ValueError as error:
             self._mark_invalid(row, column, str(error))
+            self._paint_heat()
             return
         self._typed[self._centred(row, column)] = text
         self._mark_valid(row, column)
@@ -432,34 +434,44 @@ class WeightGrid(QWidget):
     def _mark_invalid(self, row: int, column: int, reason: str) -> None:
         self._problems[(row, column)] = reason
         cell = self._cells[row][column]
-        set_invalid_look(cell, True)
+        cell.setProperty("invalid", True)
         cell.setToolTip(reason)
 
     def _mark_valid(self, row: int, column: int) -> None:
         self._reported.pop((row, column), None)
         if self._problems.pop((row, column), None) is not None:
             cell = self._cells[row][column]
-            set_invalid_look(cell, False)
+            cell.setProperty("invalid", False)
             cell.setToolTip(self._hint(row, column))
 
     def _paint_heat(self) -> None:
+        # Palettes, not style sheets: a style sheet on 961 cells takes seconds.
         if self._weights.size == 0:
             return
         largest = float(np.max(np.abs(self._weights)))
         base = self.palette().color(QPalette.ColorRole.Base)
         for (row, column), value in np.ndenumerate(self._weights):
             cell = self._cells[row][column]
-            palette = cell.palette()
-            palette.setColor(QPalette.ColorRole.Base, heat_colour(value, largest, base))
-            cell.setPalette(palette)
+            if (row, column) in self._problems:
+                colour = INVALID_COLOUR
+            else:
+                colour = heat_colour(value, largest, base)
+            _paint(cell, QPalette.ColorRole.Base, colour)
+
+
+def _paint(widget: QWidget, role: QPalette.ColorRole, colour: QColor) -> None:
+    palette = widget.palette()
+    if palette.color(role) != colour:
+        palette.setColor(role, colour)
+        widget.setPalette(palette)
 
 
 def set_invalid_look(edit: QLineEdit, invalid: bool) -> None:
-    """Give `edit` the red look of :data:`INVALID_STYLE` (its ``invalid`` property), or not."""
-    if edit.property("invalid") != invalid:
-        edit.setProperty("invalid", invalid)
-        edit.style().unpolish(edit)
-        edit.style().polish(edit)
+    """Mark `edit` unusable (its ``invalid`` property, :data:`INVALID_COLOUR`), or not."""
+    edit.setProperty("invalid", invalid)
+    parent = edit.parentWidget() or edit
+    normal = parent.palette().color(QPalette.ColorRole.Base)
+    _paint(edit, QPalette.ColorRole.Base, INVALID_COLOUR if invalid else normal)
 
 
 class _GridScroll(QScrollArea):
@@ -648,11 +660,7 @@ class AppliedKernel(QWidget):
         for (row, column), value in np.ndenumerate(weights):
             label = self._labels[row][column]
             label.setText(format_weight(value))
-            colour = heat_colour(value, largest, base)
-            label.setStyleSheet(
-                f"background: {colour.name()}; color: palette(placeholder-text);"
-                " border-radius: 2px;"
-            )
+            _paint(label, QPalette.ColorRole.Window, heat_colour(value, largest, base))
         self.scroll.updateGeometry()
         self.updateGeometry()
 
@@ -669,6 +677,8 @@ class AppliedKernel(QWidget):
             for column in range(width):
                 label = QLabel(self._numbers)
                 label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                label.setAutoFillBackground(True)
+                label.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # a picture, greyed
                 label.setMinimumWidth(width_px)
                 label.setFixedHeight(self.fontMetrics().height() + 6)
                 self._layout.addWidget(label, row, column)

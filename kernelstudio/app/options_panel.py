@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 
 from kernelstudio.app.controller import ViewOptions
 from kernelstudio.app.kernel_editor import (
-    INVALID_STYLE,
     LeaveShortcutsToWindow,
     means,
     set_invalid_look,
@@ -140,7 +139,6 @@ class OptionsPanel(QWidget):
             (self.channels_check, "Show the result's channels"),
         ):
             widget.setAccessibleName(name)
-        self.setStyleSheet(INVALID_STYLE)
 
         divisor_row = QHBoxLayout()
         divisor_row.setContentsMargins(0, 0, 0, 0)
