@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernelstudio.app.controller import ViewOptions
+from kernelstudio.app.kernel_editor import INVALID_COLOUR
 from kernelstudio.app.recipe_panel import RecipePanel
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
@@ -166,6 +167,7 @@ def test_unfinished_text_is_told_when_the_cell_is_left_and_cleared_when_valid(qt
     cell = panel.editor.grid.cell(1, 1)
     type_into(qtbot, cell, "1/")
     assert cell.property("invalid") is True
+    assert cell.palette().base().color() == INVALID_COLOUR
     assert [p for p in window.problems if p] == []
     qtbot.keyClick(cell, Qt.Key.Key_Return)
     assert window.problems[-1].startswith("Row 2, column 2:")
