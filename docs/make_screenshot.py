@@ -1,55 +1,142 @@
-"""Refresh docs/screenshot.png: the window on the sample, a preset applied, a pixel explained.
+"""Refresh the screenshots in docs/screenshots/: four scenes at 1280×800 and 1920×1080.
 
-Run with ``.venv/bin/python docs/make_screenshot.py`` (no screen needed).
+- ``kernel-7x7``: the 7×7 motion blur in the recipe panel;
+- ``pixel``: the Sobel kernel, one pixel's arithmetic in the Pixel tab;
+- ``recipe``: a two-stage recipe (blur, then emboss + 128) in the split view;
+- ``rgba``: an image with transparency over the checkerboard, colour weighted by alpha.
+
+Run with ``.venv/bin/python docs/make_screenshot.py`` (no screen needed: the
+window is drawn offscreen, as it is under Xvfb, with fresh settings).
 """
 
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, QTimer
+import numpy as np
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from kernelstudio.app import MainWindow
 from kernelstudio.app.launch import configure_application
+from kernelstudio.imageio import load_image
+from kernelstudio.kernels import PRESETS
+from kernelstudio.pipeline import Recipe, Stage
+from kernelstudio.samples import sample_image_path
 
-TARGET = Path(__file__).with_name("screenshot.png")
-PRESET = "sobel-left"
+FOLDER = Path(__file__).with_name("screenshots")
+SIZES = ((1280, 800), (1920, 1080))
 PIXEL = (294, 327)  # on the saucer's rim, where the Sobel response is strong
 
 
+def wait_for(app: QApplication, done: Callable[[], bool], seconds: float = 20) -> None:
+    """Run the event loop until `done()` (a script may spin; the app never does)."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def idle(window: MainWindow) -> Callable[[], bool]:
+    """Return a test of whether the window has a result and no work left."""
+    controller = window.controller
+    return lambda: controller.is_idle and controller.rendering is not None
+
+
+def with_alpha() -> np.ndarray:
+    """Return the sample photograph with a soft round hole and a transparent border."""
+    pixels = load_image(sample_image_path())
+    height, width = pixels.shape[:2]
+    rows, columns = np.mgrid[0:height, 0:width]
+    distance = np.hypot((rows - height / 2) / height, (columns - width / 2) / width)
+    alpha = np.clip((0.48 - distance) * 900, 0, 255)
+    alpha[np.hypot(rows - height * 0.3, columns - width * 0.75) < height * 0.12] = 0
+    return np.dstack([pixels, alpha.astype(np.uint8)])
+
+
+def scene_kernel(window: MainWindow) -> None:
+    """Show the 7×7 motion blur in the recipe panel."""
+    window.choose_preset("motion-blur-7x7")
+    window.show_side_tab("recipe")
+
+
+def scene_pixel(window: MainWindow) -> None:
+    """Explain one pixel of the Sobel result."""
+    window.choose_preset("sobel-left")
+    window.choose_pixel(*PIXEL)
+
+
+def scene_recipe(window: MainWindow) -> None:
+    """Show a two-stage recipe in the split view."""
+    recipe = Recipe(
+        (
+            Stage(PRESETS["gaussian-blur-5x5"], name="soften"),
+            Stage(PRESETS["emboss"], offset=128, name="emboss + 128"),
+        ),
+        display="clip",
+    )
+    window.apply_recipe(recipe, "Two stages")
+    window.controller.select(1)
+    window.set_view_mode("split")
+
+
+def scene_rgba(window: MainWindow) -> None:
+    """Show an image with transparency, blurred with colour weighted by alpha."""
+    window.controller.load_pixels(with_alpha(), "coffee with a hole.png")
+    window.apply_recipe(
+        Recipe.single(PRESETS["gaussian-blur-5x5"], alpha="weighted"), "Blur, weighted by alpha"
+    )
+
+
+SCENES = {
+    "kernel-7x7": scene_kernel,
+    "pixel": scene_pixel,
+    "recipe": scene_recipe,
+    "rgba": scene_rgba,
+}
+
+
+def shoot(app: QApplication, name: str, size: tuple[int, int]) -> Path:
+    """Draw scene `name` in a new window of `size` with fresh settings; return the file."""
+    with tempfile.TemporaryDirectory() as settings_folder:
+        for variable in ("XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+            os.environ[variable] = settings_folder
+        QSettings.setPath(
+            QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_folder
+        )
+        window = MainWindow()
+        window.resize(*size)
+        window.show()
+        wait_for(app, idle(window))
+        SCENES[name](window)
+        wait_for(app, idle(window))
+        window.fit_side_column()
+        window.views.fit()
+        wait_for(app, idle(window))
+        target = FOLDER / f"{name}-{size[0]}x{size[1]}.png"
+        window.grab().save(str(target))
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return target
+
+
 def main() -> int:
-    """Show the window offscreen, apply the preset, save the picture; return the status."""
-    # Empty settings and state, so the picture never shows someone's last session.
-    settings_folder = tempfile.TemporaryDirectory()
-    os.environ["XDG_STATE_HOME"] = settings_folder.name
-    os.environ["XDG_CONFIG_HOME"] = settings_folder.name
+    """Write every scene at every size; return the exit status."""
     app = QApplication(sys.argv[:1])
     configure_application(app)
-    QSettings.setPath(
-        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, settings_folder.name
-    )
-    window = MainWindow()
-    window.resize(1440, 900)
-    window.show()
-
-    def capture(rendering) -> None:
-        if rendering.recipe.display != "abs":
-            return
-        window.choose_pixel(*PIXEL)
-        QTimer.singleShot(300, lambda: (window.grab().save(str(TARGET)), app.quit()))
-
-    window.controller.renderingReady.connect(capture)
-    QTimer.singleShot(200, lambda: window.choose_preset(PRESET))
-    QTimer.singleShot(20_000, lambda: app.exit(1))
-    status = app.exec()
-    window.close()
-    settings_folder.cleanup()
-    print(f"wrote {TARGET}" if status == 0 else "timed out", file=sys.stderr)
-    return status
+    FOLDER.mkdir(exist_ok=True)
+    for name in SCENES:
+        for size in SIZES:
+            print(f"wrote {shoot(app, name, size)}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,100 +1,105 @@
-"""The Kernel Studio main window: menus, actions and layout, wired to the controller."""
+"""The Kernel Studio main window: it builds the rooms and connects them, little else.
+
+The rooms, one job each: the recipe panel (:mod:`~kernelstudio.app.recipe_panel`),
+the pictures (:mod:`~kernelstudio.app.image_views`), the pixel inspector
+(:mod:`~kernelstudio.app.pixel_inspector`), actions and menus
+(:mod:`~kernelstudio.app.actions`), file dialogs
+(:mod:`~kernelstudio.app.file_dialogs`), session persistence
+(:mod:`~kernelstudio.app.persistence`) and the tutorial
+(:mod:`~kernelstudio.app.tutorial`). The controller holds the state; every
+panel updates itself from its ``stateChanged`` signal, and every change a
+person makes goes through the undo history (:mod:`~kernelstudio.app.undo`).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSettings, QStandardPaths, Qt, QUrl
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import (
-    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
     QIcon,
     QImage,
-    QKeySequence,
     QShowEvent,
-    QUndoCommand,
+    QUndoGroup,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QFileDialog,
-    QGroupBox,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QScrollArea,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kernelstudio import __version__
 from kernelstudio.analysis import analyse_kernel
-from kernelstudio.app.autosave import SessionKeeper, Snapshot, image_copy_name, load_session
-from kernelstudio.app.compare_view import CompareView
-from kernelstudio.app.controller import Controller, LoadedImage, Rendering
+from kernelstudio.app.actions import WindowActions, build_menus, build_tool_bar, fill_presets_menu
+from kernelstudio.app.controller import (
+    Controller,
+    LoadedImage,
+    Rendering,
+    State,
+    channel_names,
+)
 from kernelstudio.app.custom_presets import CustomPresets
-from kernelstudio.app.diagnostics import default_log_folder, qt_virtual
+from kernelstudio.app.diagnostics import qt_virtual
+from kernelstudio.app.file_dialogs import FileDialogs
 from kernelstudio.app.histogram_view import HistogramView
 from kernelstudio.app.image_views import ImageViews
 from kernelstudio.app.kernel_analysis_view import KernelAnalysisView
-from kernelstudio.app.kernel_editor import KernelEditor, resize_centred
+from kernelstudio.app.kernel_editor import KernelEditor
 from kernelstudio.app.message_bar import MessageBar
 from kernelstudio.app.options_panel import OptionsPanel
+from kernelstudio.app.persistence import Persistence
 from kernelstudio.app.pixel_explainer import PixelExplainer
+from kernelstudio.app.pixel_inspector import PixelInspector
 from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
-from kernelstudio.app.session import HistoryStep, Session
+from kernelstudio.app.recipe_panel import RecipePanel
 from kernelstudio.app.stored_state import StoredState
+from kernelstudio.app.tutorial import Tutorial
+from kernelstudio.app.undo import push_recipe
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
-from kernelstudio.convolution import BORDERS
-from kernelstudio.display import DISPLAY_MODES
-from kernelstudio.explain import explain_recipe_pixel
-from kernelstudio.imageio import READ_EXTENSIONS, load_image
+from kernelstudio.describe import describe_image
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
     PRESET_NAMES,
     PRESETS,
     Kernel,
     KernelFileError,
-    format_weight,
     normalise,
     read_kernel_file,
-    validate_kernel,
 )
 from kernelstudio.pipeline import Recipe, Stage
 from kernelstudio.recipe_files import read_recipe_file
-from kernelstudio.samples import ICON_PATH, SAMPLE_IMAGES, sample_image_path
-from kernelstudio.walkthrough import STEPS as WALKTHROUGH
-from kernelstudio.walkthrough import tutorial_image
+from kernelstudio.samples import ICON_PATH, sample_image_path
 
 log = logging.getLogger(__name__)
 
-MAX_RECENT_FILES = 10
-ROOMY_WIDTH = 1300
-"""Below this window width the right-hand panels start hidden."""
-TUTORIAL_IMAGE_NAME = "sample, grey, 100×100"
-_IMAGE_FILTER = "Images ({})".format(" ".join(f"*{ext}" for ext in READ_EXTENSIONS))
-_EXPORT_FILTERS = {
-    ".png": "PNG image (*.png)",
-    ".jpg": "JPEG image (*.jpg *.jpeg)",
-    ".tif": "TIFF image (*.tif *.tiff)",
-    ".bmp": "BMP image (*.bmp)",
-    ".webp": "WebP image (*.webp)",
-}
-_KERNEL_FILTER = "Kernel files (*.json)"
-_RECIPE_FILTER = "Recipe files (*.json)"
+SIDE_TABS = ("recipe", "pixel", "histogram", "analysis")
+"""The tabs of the side column, left to right."""
+ROOMY_HEIGHT = 950
+"""From this window height the channel strip starts unfolded."""
+SIDE_MIN_WIDTH = 300
+_NO_VALUES = np.zeros((0, 0), np.float32)
+"""What the result view prints while it waits for the new image's result: nothing."""
+SIDE_MAX_FRACTION = 0.5
+"""The side column never takes more than this share of the window's width."""
 
 
 def _sentence_list(sentences: list[str]) -> str:
@@ -103,72 +108,12 @@ def _sentence_list(sentences: list[str]) -> str:
     return " ".join(s if s.endswith((".", "!", "?")) else f"{s}." for s in tidy)
 
 
-class _KernelChange(QUndoCommand):
-    """One change of the edited stage (weights, divisor, offset).
-
-    Typing in one cell, or in the divisor or offset field, merges into one step:
-    `key` names what was typed into (a cell's row and column, or the field), and
-    is ``None`` for a step of its own. `already_shown` is ``True`` when the
-    window already shows `new` (the person typed it), and ``None`` for a step
-    restored from the session, which the first :meth:`redo` must not apply again.
-    """
-
-    def __init__(
-        self,
-        window: MainWindow,
-        old: Stage,
-        new: Stage,
-        text: str,
-        key: tuple[int, int] | str | None,
-        already_shown: bool | None,
-    ) -> None:
-        super().__init__(text)
-        self._window = window
-        self.old = old
-        self.new = new
-        self._key = key
-        self._already_shown = already_shown
-
-    @qt_virtual(default=-1)
-    def id(self) -> int:
-        return 1 if self._key is not None else -1
-
-    @qt_virtual(default=False)
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, _KernelChange) or other._key != self._key:
-            return False
-        self.new = other.new
-        return True
-
-    @qt_virtual()
-    def redo(self) -> None:
-        if self._already_shown is None:  # restored from the session: already applied
-            self._already_shown = False
-            return
-        self._window._show_kernel(self.new, update_editor=not self._already_shown)
-        self._already_shown = False
-
-    @qt_virtual()
-    def undo(self) -> None:
-        self._window._show_kernel(self.old, update_editor=True)
-
-
-class _RecipeChange(QUndoCommand):
-    """A whole recipe replaced (imported): undo puts the previous one back."""
-
-    def __init__(self, window: MainWindow, old: Recipe, new: Recipe, text: str) -> None:
-        super().__init__(text)
-        self._window = window
-        self._old = old
-        self._new = new
-
-    @qt_virtual()
-    def redo(self) -> None:
-        self._window._show_recipe(self._new)
-
-    @qt_virtual()
-    def undo(self) -> None:
-        self._window._show_recipe(self._old)
+def _scrolling(widget: QWidget, parent: QWidget) -> QScrollArea:
+    scroller = QScrollArea(parent)
+    scroller.setWidget(widget)
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QFrame.Shape.NoFrame)
+    return scroller
 
 
 class MainWindow(QMainWindow):
@@ -191,423 +136,186 @@ class MainWindow(QMainWindow):
             QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
         )
         self.custom_presets = CustomPresets(config / "presets")
+        self._customs: list[Kernel] = []
         self.controller = Controller(self)
-        self.undo_stack = QUndoStack(self)
-        self._requested_at = time.perf_counter()
+        self.undo_group = QUndoGroup(self)
+        self.undo_stack = QUndoStack(self.undo_group)
+        """The person's undo history (the tutorial has one of its own while it runs)."""
+        self.undo_group.setActiveStack(self.undo_stack)
+        self._edit_started: float | None = time.perf_counter()
         self._shown_once = False
-        self._hovered: tuple[int, int] | None = None
-        self._chosen: tuple[int, int] | None = None
-        self._walkthrough_image: str | None = None
-        self._walkthrough_image_name: str | None = None
+        self._shown_shape: tuple[int, int] | None = None
+        self._timed_result: np.ndarray | None = None
+        self._keep_message = False
+        self._fall_back_to_sample = image_path is not None
 
-        self._build_widgets()
-        self._build_actions()
-        self._build_menus()
+        self._build_rooms()
+        self.actions = WindowActions(self)
+        menus = build_menus(self, self.actions)
+        self.recent_menu, self.presets_menu = menus["recent"], menus["presets"]
+        self.addToolBar(build_tool_bar(self, self.actions))
         self._build_status_bar()
         self._connect()
-        self._fall_back_to_sample = image_path is not None
-        self._keep_message = False
-        self._region_to_restore: QRectF | None = None
-        self.session_keeper = SessionKeeper(default_log_folder(), self._session_snapshot, self)
-        self.session_keeper.failed.connect(self._on_failed)
+
         preset_problems = self._load_custom_presets()
-        restored = self._restore(preset_problems)
-        if image_path is None and restored is not None:
-            self._open_session_image(restored)
+        session, problems = self.persistence.restore()
+        self.recipe_panel.show_state(*self._panel_state(self.controller.state))
+        self._show_analysis(self.controller.state)
+        problems += preset_problems
+        if problems:
+            self._keep_message = True
+            self.message_bar.show_message(_sentence_list(problems))
+        if image_path is None and session is not None:
+            self._fall_back_to_sample = True
+            self.persistence.open_image(session, self._open_or_sample)
         else:
             self.open_path(sample_image_path() if image_path is None else image_path)
         self._connect_autosave()
 
+    # Stable names ------------------------------------------------------------
+
+    @property
+    def editor(self) -> KernelEditor:
+        """The selected stage's grid (cells ``cell_<row>_<col>``)."""
+        return self.recipe_panel.editor
+
+    @property
+    def options(self) -> OptionsPanel:
+        """The selected stage's divisor and offset, and the recipe's options."""
+        return self.recipe_panel.options
+
+    @property
+    def preset_combo(self) -> QComboBox:
+        """The preset chooser, ``presetCombo``."""
+        return self.recipe_panel.preset_combo
+
     # Construction -----------------------------------------------------------
 
-    def _build_widgets(self) -> None:
-        self.editor = KernelEditor(self)
-        self.preset_combo = QComboBox(self)
-        self.preset_combo.setObjectName("presetCombo")
-        self.normalise_button = QPushButton("Normalise", self)
-        self.normalise_button.setObjectName("normaliseButton")
-        self.normalise_button.setToolTip("Divide every weight by the sum, so brightness is kept")
-        self.options = OptionsPanel(self)
-
-        kernel_box = QGroupBox("Kernel", self)
-        kernel_layout = QVBoxLayout(kernel_box)
-        kernel_layout.addWidget(self.preset_combo)
-        kernel_layout.addWidget(self.editor)
-        kernel_layout.addWidget(self.normalise_button)
-        options_box = QGroupBox("Options", self)
-        QVBoxLayout(options_box).addWidget(self.options)
-        self.analysis = KernelAnalysisView(self)
-        analysis_box = QGroupBox("What this kernel does", self)
-        QVBoxLayout(analysis_box).addWidget(self.analysis)
-        panel = QWidget(self)
-        panel_layout = QVBoxLayout(panel)
-        panel_layout.addWidget(kernel_box)
-        panel_layout.addWidget(options_box)
-        panel_layout.addWidget(analysis_box)
-        panel_layout.addStretch(1)
-        scroller = QScrollArea(self)
-        scroller.setWidget(panel)
-        scroller.setWidgetResizable(True)
-        scroller.setMinimumWidth(300)
-        self.kernel_dock = QDockWidget("Kernel", self)
-        self.kernel_dock.setObjectName("kernelDock")
-        self.kernel_dock.setWidget(scroller)
-        self.kernel_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
-        self.kernel_dock.setTitleBarWidget(QWidget(self.kernel_dock))
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.kernel_dock)
-
+    def _build_rooms(self) -> None:
+        self.recipe_panel = RecipePanel(self)
         self.explainer = PixelExplainer(self)
-        self.explainer_dock = self._dock("Pixel", "explainerDock", self.explainer)
-        self.compare = CompareView(self)
-        self.compare_dock = self._dock("Compare", "compareDock", self.compare)
         self.histogram = HistogramView(self)
-        self.histogram_dock = self._dock("Histogram", "histogramDock", self.histogram)
-        # One tab each, a click away, the explainer in front; on a first start
-        # narrower than ROOMY_WIDTH they start hidden (see showEvent).
-        self.tabifyDockWidget(self.explainer_dock, self.compare_dock)
-        self.tabifyDockWidget(self.compare_dock, self.histogram_dock)
-        self.explainer_dock.raise_()
+        self.analysis = KernelAnalysisView(self)
+        self.side_tabs = QTabWidget(self)
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.setAccessibleName("Side panels")
+        for widget, title, tip in (
+            (_scrolling(self.recipe_panel, self), "Recipe", "The stages, their kernels, options"),
+            (_scrolling(self.explainer, self), "Pixel", "How the pixel under the pointer is made"),
+            (self.histogram, "Histogram", "How many result pixels have each value"),
+            (_scrolling(self.analysis, self), "Kernel", "What the selected stage's kernel does"),
+        ):
+            index = self.side_tabs.addTab(widget, title)
+            self.side_tabs.setTabToolTip(index, tip)
+        self.message_bar = MessageBar(self)
+        self.views = ImageViews(self)
+        pictures = QWidget(self)
+        pictures.setObjectName("pictures")
+        layout = QVBoxLayout(pictures)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.views, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.side_tabs)
+        self.splitter.addWidget(pictures)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.setCentralWidget(self.splitter)
+
         self.walkthrough = WalkthroughPanel(self)
         self.walkthrough_dock = QDockWidget("Tutorial walkthrough", self)
         self.walkthrough_dock.setObjectName("walkthroughDock")
         self.walkthrough_dock.setWidget(self.walkthrough)
+        self.walkthrough_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.walkthrough_dock)
         self.walkthrough_dock.hide()
 
-        self.message_bar = MessageBar(self)
-        self.views = ImageViews(self)
-        central = QWidget(self)
-        central_layout = QVBoxLayout(central)
-        central_layout.setContentsMargins(4, 4, 4, 4)
-        central_layout.addWidget(self.message_bar)
-        central_layout.addWidget(self.views, 1)
-        self.setCentralWidget(central)
-
-    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        return dock
-
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: QKeySequence.StandardKey | str | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        keys = QKeySequence.StandardKey
-        self.open_action = self._action("&Open…", self._choose_image, keys.Open)
-        self.paste_action = self._action(
-            "&Paste Image", self.paste_image, keys.Paste, "Use the image on the clipboard"
+        self.file_dialogs = FileDialogs(self, self.store)
+        self.inspector = PixelInspector(self.controller, self.views, self.explainer)
+        self.tutorial = Tutorial(self.controller, self.walkthrough, self)
+        self.tutorial.set_dock(self.walkthrough_dock)
+        self.persistence = Persistence(
+            self,
+            self.store,
+            self.controller,
+            self.undo_stack,
+            lambda: self.views.region,
+            lambda: self.tutorial.saved_state,
         )
-        self.export_result_action = self._action(
-            "&Export Result…", self._choose_result_export, "Ctrl+E", "Save the result as shown"
-        )
-        self.export_float_action = self._action(
-            "Export Result as &Float TIFF…",
-            self._choose_float_export,
-            tip="Save the exact float32 values",
-        )
-        self.export_views_action = self._action(
-            "Export &All Views…", self._choose_views_export, "Ctrl+Shift+E"
-        )
-        self.copy_action = self._action("&Copy Result", self.copy_result, "Ctrl+Shift+C")
-        self.import_kernel_action = self._action("&Import Kernel…", self._choose_kernel_import)
-        self.export_kernel_action = self._action("Export &Kernel…", self._choose_kernel_export)
-        self.import_recipe_action = self._action(
-            "Import Re&cipe…", self._choose_recipe_import, tip="Every stage and option"
-        )
-        self.export_recipe_action = self._action(
-            "Export R&ecipe…", self._choose_recipe_export, tip="Every stage and option"
-        )
-        self.quit_action = self._action("&Quit", self.close, keys.Quit)
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(keys.Undo))
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(keys.Redo)])
-        self.normalise_action = self._action("&Normalise Kernel", self.normalise, "Ctrl+Shift+N")
-        self.save_preset_action = self._action(
-            "&Save Kernel as Preset…", self._ask_preset_name, keys.Save
-        )
-        self.fit_action = self._action("&Fit", self.views.fit, "Ctrl+0")
-        self.one_to_one_action = self._action(
-            "&Actual Pixels (1:1)", self.views.one_to_one, "Ctrl+1"
-        )
-        self.histogram_action = self._action(
-            "&Histogram", lambda: self._bring_forward(self.histogram_dock), "Ctrl+H"
-        )
-        self.about_action = self._action("&About Kernel Studio", self._about)
-        self.pin_action = self._action(
-            "&Pin Result for Comparison", self.pin_result, "Ctrl+P", "Compare the next results"
-        )
-        self.unpin_action = self._action("Stop &Comparing", self.unpin_result)
-        self.explainer_action = self._action(
-            "&Pixel Explainer", lambda: self._bring_forward(self.explainer_dock), "Ctrl+I"
-        )
-        self.compare_action = self._action(
-            "C&ompare", lambda: self._bring_forward(self.compare_dock), "Ctrl+Shift+P"
-        )
-        self.walkthrough_action = self._action(
-            "Tutorial &Walkthrough", lambda: self.show_walkthrough_step(0), "F1"
-        )
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        samples_menu = file_menu.addMenu("Open &Sample")
-        for name in SAMPLE_IMAGES:
-            samples_menu.addAction(
-                name.capitalize(), lambda n=name: self.open_path(sample_image_path(n))
-            )
-        file_menu.addAction(self.paste_action)
-        file_menu.addSeparator()
-        for action in (
-            self.export_result_action,
-            self.export_float_action,
-            self.export_views_action,
-            self.copy_action,
-        ):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.import_kernel_action)
-        file_menu.addAction(self.export_kernel_action)
-        file_menu.addAction(self.import_recipe_action)
-        file_menu.addAction(self.export_recipe_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self.undo_action)
-        edit_menu.addAction(self.redo_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.normalise_action)
-        edit_menu.addSeparator()
-        edit_menu.addAction(self.pin_action)
-        edit_menu.addAction(self.unpin_action)
-
-        self.presets_menu = bar.addMenu("&Presets")
-
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self.fit_action)
-        view_menu.addAction(self.one_to_one_action)
-        view_menu.addSeparator()
-        view_menu.addAction(self.explainer_action)
-        view_menu.addAction(self.compare_action)
-        view_menu.addAction(self.histogram_action)
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.walkthrough_action)
-        help_menu.addAction(self.about_action)
 
     def _build_status_bar(self) -> None:
+        self.image_label = QLabel(self)
+        self.image_label.setObjectName("imageLabel")
+        self.image_label.setAccessibleName("Image size and kind")
         self.pixel_label = QLabel(self)
         self.pixel_label.setObjectName("pixelLabel")
+        self.pixel_label.setAccessibleName("Pixel under the pointer")
         self.timing_label = QLabel(self)
         self.timing_label.setObjectName("timingLabel")
+        self.timing_label.setAccessibleName("How long the result took")
         self.busy_bar = QProgressBar(self)
+        self.busy_bar.setObjectName("busyBar")
+        self.busy_bar.setAccessibleName("Working")
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.hide()
         status = self.statusBar()
+        status.addWidget(self.image_label)
         status.addWidget(self.pixel_label, 1)
         status.addPermanentWidget(self.busy_bar)
         status.addPermanentWidget(self.timing_label)
 
     def _connect(self) -> None:
-        self.editor.cellEdited.connect(self._on_cell_edited)
-        self.editor.cellInvalid.connect(self._on_cell_invalid)
-        self.editor.sizeRequested.connect(self._on_size_requested)
-        self.preset_combo.activated.connect(self._on_preset_activated)
-        self.normalise_button.clicked.connect(self.normalise)
-        self.options.changed.connect(self._on_option_changed)
-        self.options.invalid.connect(self._on_option_invalid)
-        self.views.hovered.connect(self._on_hovered)
-        self.views.left.connect(self._on_left)
-        self.views.clicked.connect(self._on_clicked)
-        self.views.stepped.connect(self._on_stepped)
-        self.explainer.channelChanged.connect(lambda _channel: self._explain_current())
-        self.walkthrough.stepRequested.connect(self.show_walkthrough_step)
-        self.histogram_dock.visibilityChanged.connect(
-            lambda visible: self.controller.update(histogram=visible)
-        )
         controller = self.controller
+        panel = self.recipe_panel
+        panel.recipeEdited.connect(self.apply_recipe)
+        panel.stageSelected.connect(self._select_stage)
+        panel.viewEdited.connect(lambda field, value: controller.update(**{field: value}))
+        panel.problem.connect(self._on_panel_problem)
+        controller.stateChanged.connect(lambda state: panel.show_state(*self._panel_state(state)))
+        controller.stateChanged.connect(self._show_analysis)
+        controller.stateChanged.connect(self._on_state_changed)
         controller.imageLoaded.connect(self._on_image_loaded)
         controller.renderingReady.connect(self._on_rendering)
         controller.failed.connect(self._on_failed)
         controller.saved.connect(lambda text: self.statusBar().showMessage(text, 5000))
         controller.busyChanged.connect(self.busy_bar.setVisible)
-
-    # Settings -------------------------------------------------------------------
-
-    def _restore(self, problems_so_far: list[str]) -> Session | None:
-        """Put back the window, then the session; return the session restored, if any.
-
-        Every stored value that had to be reset, and `problems_so_far`, are told
-        to the person in one message.
-        """
-        stored = StoredState(self.store)
-        geometry = stored.byte_array("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            if geometry is not None:
-                stored.problems.append("the stored window size could not be used; it was reset")
-                self.store.remove("window/geometry")
-            self.resize(1280, 800)
-        state = stored.byte_array("window/state")
-        if state is not None and not self.restoreState(state):
-            stored.problems.append("the stored panel layout could not be used; it was reset")
-            self.store.remove("window/state")
-        self._recent_files(stored)
-        self._last_folder(stored)  # checked now, so a bad value is reported at start
-        session, session_problem = load_session(self.session_keeper.folder)
-        if session is None:
-            session = self._session_from_older_settings(stored)
-        if session is not None:
-            self._apply_session(session)
-        else:
-            self.controller.update(weights=PRESETS["identity"])
-            self._show_settings()
-        problems = stored.problems + ([session_problem] if session_problem else [])
-        problems += problems_so_far
-        if session is not None and not session.closed_normally and session_problem is None:
-            problems.insert(0, f"Restored your session from {session.saved_at.strftime('%H:%M')}.")
-        if problems:
-            self._keep_message = True
-            self.message_bar.show_message(_sentence_list(problems))
-        return session
-
-    def _session_from_older_settings(self, stored: StoredState) -> Session | None:
-        # Kernel Studio 0.1 kept the kernel and options in the settings, saved on closing.
-        weights_text = stored.text("kernel/weights", "")
-        session = None
-        if weights_text:
-            try:
-                weights = validate_kernel(json.loads(weights_text))
-            except (ValueError, RecursionError) as error:
-                stored.problems.append(f"the stored kernel could not be used ({error})")
-            else:
-                recipe = Recipe.single(
-                    weights,
-                    border=stored.text("options/border", "mirror", choices=BORDERS),
-                    display=stored.text("options/display", "clip", choices=DISPLAY_MODES),
-                    flip=stored.flag("options/flip", False),
-                    grey=stored.flag("options/grey", False),
-                )
-                session = Session(
-                    recipe=recipe,
-                    channels_of_result=stored.flag("options/channels", False),
-                    closed_normally=True,
-                )
-        for key in ("kernel/weights", "options"):
-            self.store.remove(key)
-        return session
-
-    def _apply_session(self, session: Session) -> None:
-        self.controller.update(
-            recipe=session.recipe, channels_of_result=session.channels_of_result
-        )
-        self._restore_history(session)
-        self._show_settings()
-        if session.region is not None:
-            self._region_to_restore = QRectF(*session.region)
-
-    def _restore_history(self, session: Session) -> None:
-        steps, index = session.history, session.history_index
-        if not steps:
-            return
-        at_index = steps[index - 1].after if index else steps[0].before
-        if at_index != session.recipe.stages[0]:
-            log.warning("the stored undo history does not lead to the stored kernel; dropped")
-            return
-        for step in steps:
-            self.undo_stack.push(
-                _KernelChange(self, step.before, step.after, step.text, None, None)
-            )
-        self.undo_stack.setIndex(index)
-        self.controller.update(recipe=session.recipe)
-
-    def _show_settings(self) -> None:
-        recipe = self.controller.recipe
-        self.editor.grid.divisor = self.controller.stage.divisor
-        self.editor.set_weights(self.controller.stage.weights)
-        self.editor.set_flip(recipe.flip)
-        self.options.show_options(recipe, self.controller.view)
-        self._sync_preset_combo()
-        self.analysis.show_analysis(analyse_kernel(self.controller.stage.weights))
-
-    def _open_session_image(self, session: Session) -> None:
-        self._fall_back_to_sample = True
-        if session.image_copy is not None:
-            copy = self.session_keeper.folder / session.image_copy
-            name = session.image_name or "Restored image"
-            if name == TUTORIAL_IMAGE_NAME:
-                self._walkthrough_image, self._walkthrough_image_name = "tutorial", name
-            self._requested_at = time.perf_counter()
-            self.controller.load_from(lambda: load_image(copy, alpha=True), name)
-        elif session.image_path is not None:
-            self.open_path(session.image_path)
-        else:
-            self.open_path(sample_image_path())
+        self.inspector.readoutChanged.connect(self.pixel_label.setText)
+        self.inspector.wantsPanel.connect(lambda: self.show_side_tab("pixel"))
+        self.views.modeChanged.connect(self.actions.show_mode)
+        self.side_tabs.currentChanged.connect(self._on_side_tab)
+        self.tutorial.started.connect(self._on_tutorial_started)
+        self.tutorial.ended.connect(self._on_tutorial_ended)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
 
     def _connect_autosave(self) -> None:
-        schedule = self.session_keeper.schedule
+        schedule = self.persistence.keeper.schedule
+        self.persistence.keeper.failed.connect(self._on_failed)
         self.controller.stateChanged.connect(schedule)
         self.controller.imageLoaded.connect(schedule)
         self.undo_stack.indexChanged.connect(schedule)
         self.views.regionChanged.connect(schedule)
 
-    def _session_snapshot(self) -> Snapshot:
+    def _panel_state(self, state: State) -> tuple:
+        return state.recipe, state.view, state.selected
+
+    # The recipe -------------------------------------------------------------
+
+    def apply_recipe(
+        self, recipe: Recipe, text: str = "Change recipe", key: object = None
+    ) -> None:
+        """Use `recipe`, as one undoable step (typing into one place merges by `key`)."""
+        self.message_bar.hide()
+        push_recipe(self.undo_group.activeStack(), self.controller, recipe, text, key)
+
+    def _with_stage(self, stage: Stage, **options: object) -> Recipe:
         recipe = self.controller.recipe
-        image = self.controller.image
-        pixels = None
-        image_path = image_copy = None
-        if image is not None and image.path is not None:
-            image_path = str(image.path.resolve())
-        elif image is not None:
-            pixels = image.pixels
-            image_copy = image_copy_name(pixels)
-        history = tuple(
-            HistoryStep(command.text(), command.old, command.new)
-            for command in map(self.undo_stack.command, range(self.undo_stack.count()))
-            if isinstance(command, _KernelChange)
-        )
-        region = self.views.region
-        if region is not None and (region.width() <= 0 or region.height() <= 0):
-            region = None
-        complete = len(history) == self.undo_stack.count()
-        session = Session(
-            recipe=recipe,
-            channels_of_result=self.controller.view.channels_of_result,
-            image_path=image_path,
-            image_copy=image_copy,
-            image_name=image.name if image is not None else "",
-            history=history,
-            history_index=self.undo_stack.index() if complete else 0,
-            region=None if region is None else region.getRect(),
-        )
-        return Snapshot(session, pixels)
-
-    def _save(self) -> None:
-        store = self.store
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState())
-        store.sync()
-        self.session_keeper.write_now(closed_normally=True)
-
-    # Kernel ---------------------------------------------------------------------
+        stages = list(recipe.stages)
+        stages[self.controller.selected] = stage
+        return replace(recipe, stages=tuple(stages), **options)
 
     def set_kernel(
         self,
@@ -617,44 +325,36 @@ class MainWindow(QMainWindow):
         divisor: float | None = None,
         offset: float | None = None,
     ) -> None:
-        """Use `weights` as the kernel, as one undoable step.
+        """Use `weights` for the selected stage, as one undoable step.
 
         `divisor` and `offset` stay as they are unless given; weights that cannot
         be used with them are refused with a message, and nothing changes.
         """
         old = self.controller.stage
         try:
-            new = Stage(
-                np.array(weights, dtype=np.float64),
+            new = replace(
+                old,
+                weights=np.array(weights, dtype=np.float64),
                 divisor=old.divisor if divisor is None else divisor,
                 offset=old.offset if offset is None else offset,
             )
         except ValueError as error:
             self._on_failed(f"Could not use that kernel: {error}.")
             return
-        self.undo_stack.push(_KernelChange(self, old, new, text, None, False))
-
-    def _set_stage_number(self, field: str, value: float) -> None:
-        old = self.controller.stage
-        try:
-            new = replace(old, **{field: value})
-        except ValueError as error:  # e.g. a divisor the weights cannot be divided by
-            self.options.refuse(field, str(error))
-            self._on_option_invalid(field, str(error))
-            return
-        if new == old:  # e.g. the "1" of "1/16": nothing to apply, nothing to undo
-            return
-        text = f"{field.capitalize()} {format_weight(value)}"
-        self.undo_stack.push(_KernelChange(self, old, new, text, field, False))
+        self.apply_recipe(self._with_stage(new), text)
 
     def choose_preset(self, slug: str) -> None:
-        """Load a built-in preset into the grid, with the display mapping that suits it."""
-        self.set_kernel(PRESETS[slug], f"Preset {PRESET_NAMES[slug]}", divisor=1, offset=0)
-        self.controller.update(display=PRESET_DISPLAY[slug])
-        self.options.show_options(self.controller.recipe, self.controller.view)
+        """Use a built-in preset for the selected stage, with the display mapping that suits it."""
+        stage = replace(self.controller.stage, weights=PRESETS[slug], divisor=1.0, offset=0.0)
+        self.apply_recipe(
+            self._with_stage(stage, display=PRESET_DISPLAY[slug]), f"Preset {PRESET_NAMES[slug]}"
+        )
+
+    def _use_kernel(self, kernel: Kernel, text: str) -> None:
+        self.set_kernel(kernel.weights, text, divisor=kernel.divisor, offset=kernel.offset)
 
     def normalise(self) -> None:
-        """Divide the weights by their sum (nothing happens when the sum is 0)."""
+        """Divide the selected stage's weights by their sum (nothing happens when it is 0)."""
         weights = self.controller.stage.weights
         normalised = normalise(weights)
         if np.array_equal(normalised, weights):
@@ -662,106 +362,198 @@ class MainWindow(QMainWindow):
             return
         self.set_kernel(normalised, "Normalise")
 
-    def _show_kernel(self, stage: Stage, *, update_editor: bool) -> None:
-        self._requested_at = time.perf_counter()
-        self.controller.update(weights=stage.weights, divisor=stage.divisor, offset=stage.offset)
-        self.editor.grid.divisor = stage.divisor
-        if update_editor:
-            self.editor.set_weights(stage.weights)
+    def _select_stage(self, index: int) -> None:
+        try:
+            self.controller.select(index)
+        except ValueError as error:
+            self._on_failed(f"Could not select that stage: {error}.")
+
+    def _on_panel_problem(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 8000)
         else:
-            self.editor.set_flip(self.controller.recipe.flip)
-        self.options.show_options(self.controller.recipe, self.controller.view)
-        self._sync_preset_combo()
-        self.analysis.show_analysis(analyse_kernel(self.controller.stage.weights))
+            self.statusBar().clearMessage()
 
-    def _on_cell_edited(self, row: int, column: int, weights: np.ndarray) -> None:
-        self.message_bar.hide()
-        old = self.controller.stage
-        new = replace(old, weights=weights)  # the grid checked them with the divisor
-        self.undo_stack.push(_KernelChange(self, old, new, "Edit weight", (row, column), True))
+    def _show_analysis(self, state: State) -> None:
+        stage = state.stage
+        self.analysis.show_analysis(
+            analyse_kernel(
+                stage.weights,
+                divisor=stage.divisor,
+                offset=stage.offset,
+                display=state.recipe.display,
+            )
+        )
 
-    def _on_cell_invalid(self, row: int, column: int, reason: str) -> None:
-        self.statusBar().showMessage(f"Row {row + 1}, column {column + 1}: {reason}", 8000)
+    def _on_state_changed(self, state: State) -> None:
+        self._edit_started = time.perf_counter()
+        shape = state.stage.weights.shape
+        if shape != self._shown_shape:
+            self._shown_shape = shape
+            if self._shown_once:
+                self.fit_side_column()
 
-    def _on_size_requested(self, height: int, width: int) -> None:
-        weights = resize_centred(self.controller.stage.weights, height, width)
-        self.set_kernel(weights, f"Resize to {height}×{width}")
+    # Presets ----------------------------------------------------------------
 
     def _load_custom_presets(self) -> list[str]:
-        """Fill the preset combo and menu from the built-in and saved presets.
-
-        Returns a sentence for each saved preset that could not be used.
-        """
-        customs, problems = self.custom_presets.load_all()
-        self._fill_preset_combo(customs)
-        self._fill_presets_menu(customs)
+        """Fill the preset chooser and menu; return a sentence per saved preset unusable."""
+        self._customs, problems = self.custom_presets.load_all()
+        self.recipe_panel.set_presets(self._customs)
+        fill_presets_menu(
+            self.presets_menu,
+            PRESET_NAMES,
+            [kernel.name for kernel in self._customs],
+            self.choose_preset,
+            self._choose_custom_preset,
+            self.actions,
+        )
+        self.recipe_panel.show_state(*self._panel_state(self.controller.state))
         return problems
 
-    def _fill_preset_combo(self, customs: list[Kernel]) -> None:
-        combo = self.preset_combo
-        combo.clear()
-        combo.addItem("Custom kernel", None)
-        for slug, name in PRESET_NAMES.items():
-            combo.addItem(name, slug)
-        if customs:
-            combo.insertSeparator(combo.count())
-            for kernel in customs:
-                combo.addItem(f"★ {kernel.name}", kernel)
-
-    def _fill_presets_menu(self, customs: list[Kernel]) -> None:
-        menu = self.presets_menu
-        menu.clear()
-        for slug, name in PRESET_NAMES.items():
-            menu.addAction(name, lambda s=slug: self.choose_preset(s))
-        if customs:
-            menu.addSeparator()
-            for kernel in customs:
-                menu.addAction(f"★ {kernel.name}", lambda k=kernel: self._use_kernel(k, k.name))
-        menu.addSeparator()
-        menu.addAction(self.save_preset_action)
-
-    def _on_preset_activated(self, index: int) -> None:
-        choice = self.preset_combo.itemData(index)
-        if isinstance(choice, str):
-            self.choose_preset(choice)
-        elif isinstance(choice, Kernel):
-            self._use_kernel(choice, choice.name)
-        else:  # "Custom kernel" or a separator: no kernel to apply, so show the one applied
-            self._sync_preset_combo()
-
-    def _sync_preset_combo(self) -> None:
-        weights = self.controller.stage.weights
-        for index in range(self.preset_combo.count()):
-            choice = self.preset_combo.itemData(index)
-            candidate = PRESETS.get(choice) if isinstance(choice, str) else None
-            if isinstance(choice, Kernel):
-                candidate = choice.weights
-            if candidate is not None and np.array_equal(candidate, weights):
-                self.preset_combo.setCurrentIndex(index)
+    def _choose_custom_preset(self, name: str) -> None:
+        for kernel in self._customs:
+            if kernel.name == name:
+                self._use_kernel(kernel, kernel.name)
                 return
-        self.preset_combo.setCurrentIndex(0)
+
+    def _reload_presets(self) -> None:
+        for problem in self._load_custom_presets():
+            self._on_failed(_sentence_list([problem]))
 
     def save_custom_preset(self, name: str) -> None:
-        """Keep the current kernel as a preset called `name`, across restarts."""
+        """Keep the selected stage's kernel as a preset called `name`, across restarts."""
+        stage = self.controller.stage
         try:
-            stage = self.controller.stage
-            kernel = Kernel(name, np.array(stage.weights), stage.divisor, stage.offset)
-            self.custom_presets.save(kernel)
+            self.custom_presets.save(
+                Kernel(name, np.array(stage.weights), stage.divisor, stage.offset)
+            )
         except KernelFileError as error:
             self._on_failed(f"Could not save the preset: {error}")
             return
-        for problem in self._load_custom_presets():
-            self._on_failed(_sentence_list([problem]))
-        self._sync_preset_combo()
+        self._reload_presets()
         self.statusBar().showMessage(f"Saved preset “{name}”", 5000)
 
-    def _ask_preset_name(self) -> None:
+    def rename_custom_preset(self, old: str, new: str) -> None:
+        """Rename the saved preset `old` to `new`; a refused name is told and nothing changes."""
+        try:
+            self.custom_presets.rename(old, new)
+        except KernelFileError as error:
+            self._on_failed(f"Could not rename the preset: {error}")
+            return
+        self._reload_presets()
+        self.statusBar().showMessage(f"Renamed preset “{old}” to “{new}”", 5000)
+
+    def delete_custom_preset(self, name: str) -> None:
+        """Delete the saved preset `name` (the kernel in use stays as it is)."""
+        try:
+            self.custom_presets.delete(name)
+        except KernelFileError as error:
+            self._on_failed(f"Could not delete the preset: {error}")
+            return
+        self._reload_presets()
+        self.statusBar().showMessage(f"Deleted preset “{name}”", 5000)
+
+    def ask_preset_name(self) -> None:
+        """Ask for a name and save the selected stage's kernel under it."""
         name, accepted = QInputDialog.getText(self, "Save Kernel as Preset", "Preset name:")
         if accepted and name.strip():
             self.save_custom_preset(name.strip())
 
+    def _ask_which_preset(self, title: str) -> str | None:
+        names = [kernel.name for kernel in self._customs]
+        if not names:
+            return None
+        name, accepted = QInputDialog.getItem(self, title, "Preset:", names, 0, False)
+        return name if accepted else None
+
+    def ask_preset_rename(self) -> None:
+        """Ask which saved preset to rename, and its new name."""
+        old = self._ask_which_preset("Rename Preset")
+        if old is None:
+            return
+        new, accepted = QInputDialog.getText(self, "Rename Preset", "New name:", text=old)
+        if accepted and new.strip() and new.strip() != old:
+            self.rename_custom_preset(old, new.strip())
+
+    def ask_preset_delete(self) -> None:
+        """Ask which saved preset to delete."""
+        name = self._ask_which_preset("Delete Preset")
+        if name is not None:
+            self.delete_custom_preset(name)
+
+    def _stage_label(self) -> str:
+        # The preset the selected stage is (its slug or saved name), or its own name.
+        stage = self.controller.stage
+        if stage.divisor == 1 and stage.offset == 0:
+            for slug, weights in PRESETS.items():
+                if np.array_equal(weights, stage.weights):
+                    return slug
+        for kernel in self._customs:
+            if np.array_equal(kernel.weights, stage.weights) and (
+                kernel.divisor,
+                kernel.offset,
+            ) == (stage.divisor, stage.offset):
+                return kernel.name
+        return stage.name
+
+    # Files ------------------------------------------------------------------
+
+    def choose_image(self) -> None:
+        """Ask for an image file and open it."""
+        path = self.file_dialogs.ask_open_image()
+        if path is not None:
+            self.open_path(path)
+
+    def choose_kernel_import(self) -> None:
+        """Ask for a kernel file and use it for the selected stage."""
+        path = self.file_dialogs.ask_open_kernel()
+        if path is not None:
+            self.import_kernel(path)
+
+    def choose_recipe_import(self) -> None:
+        """Ask for a recipe file and use it."""
+        path = self.file_dialogs.ask_open_recipe()
+        if path is not None:
+            self.import_recipe(path)
+
+    def choose_export(self, kind: str) -> None:
+        """Ask where to save `kind` (result, float, views, kernel, recipe), then save it."""
+        image = self.controller.image
+        target = self.file_dialogs.ask_save(
+            kind,
+            image_name=image.name if image is not None else "",
+            image_path=image.path if image is not None else None,
+            stage_label=self._stage_label(),
+        )
+        if target is None:
+            return
+        export = {
+            "result": self.export_result,
+            "float": lambda path: self.export_result(path, exact=True),
+            "views": self.export_views,
+            "kernel": self.export_kernel,
+            "recipe": self.export_recipe,
+        }[kind]
+        export(target)
+
+    def export_result(self, path: str | Path, *, exact: bool = False) -> None:
+        """Save the result (8-bit as shown, or float32 TIFF when `exact`)."""
+        self.controller.export_result(path, exact=exact)
+
+    def export_views(self, path: str | Path) -> None:
+        """Save the original, the result and the channels in one captioned picture."""
+        self.controller.export_views(path)
+
+    def export_kernel(self, path: str | Path) -> None:
+        """Save the selected stage's kernel as a kernel file, named after its preset."""
+        self.controller.export_kernel(path, self._stage_label() or Path(path).stem)
+
+    def export_recipe(self, path: str | Path) -> None:
+        """Save the recipe (every stage and option) as a recipe file."""
+        self.controller.export_recipe(path)
+
     def import_kernel(self, path: str | Path) -> None:
-        """Read a kernel file into the grid; a bad file is reported and ignored."""
+        """Read a kernel file into the selected stage; a bad file is reported and ignored."""
         try:
             kernel = read_kernel_file(path)
         except KernelFileError as error:
@@ -769,28 +561,33 @@ class MainWindow(QMainWindow):
             return
         self._use_kernel(kernel, f"Import {kernel.name or Path(path).name}")
 
-    def _use_kernel(self, kernel: Kernel, text: str) -> None:
-        self.set_kernel(kernel.weights, text, divisor=kernel.divisor, offset=kernel.offset)
-
-    # Options --------------------------------------------------------------------
-
-    def _on_option_changed(self, field: str, value: object) -> None:
-        self._requested_at = time.perf_counter()
-        if field in ("divisor", "offset"):  # part of the stage: undoable like its weights
-            self._set_stage_number(field, value)
-            return
+    def import_recipe(self, path: str | Path) -> None:
+        """Use the recipe in `path`, as one undoable step; a bad file changes nothing."""
         try:
-            self.controller.update(**{field: value})
-        except ValueError as error:
-            self._on_option_invalid(field, str(error))
-        self.options.show_options(self.controller.recipe, self.controller.view)
-        if field == "flip":
-            self.editor.set_flip(self.controller.recipe.flip)
+            recipe = read_recipe_file(path)
+        except KernelFileError as error:
+            self._on_failed(f"Could not import the recipe: {error}")
+            return
+        self.apply_recipe(recipe, f"Import {Path(path).name}")
 
-    def _on_option_invalid(self, field: str, reason: str) -> None:
-        self.statusBar().showMessage(f"{field.capitalize()}: {reason}", 8000)
+    def copy_result(self) -> None:
+        """Put the result, as shown, on the clipboard."""
+        rendering = self.controller.rendering
+        if rendering is None:
+            self._on_failed("There is no result to copy yet.")
+            return
+        QGuiApplication.clipboard().setImage(array_to_qimage(rendering.result8))
+        self.statusBar().showMessage("Result copied to the clipboard", 5000)
 
-    # Images ---------------------------------------------------------------------
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.file_dialogs.recent_files()
+        for name in recent:
+            self.recent_menu.addAction(name, lambda p=name: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # Images -----------------------------------------------------------------
 
     def open_path(self, path: str | Path) -> None:
         """Open the image at `path` in the background; a failure keeps the current one."""
@@ -798,8 +595,11 @@ class MainWindow(QMainWindow):
         if path.is_dir():
             self._on_failed(f"'{path.name}' is a folder; open or drop one image file.")
             return
-        self._requested_at = time.perf_counter()
+        self._edit_started = time.perf_counter()
         self.controller.load_path(path)
+
+    def _open_or_sample(self, path: Path | None) -> None:
+        self.open_path(sample_image_path() if path is None else path)
 
     def open_from_elsewhere(self, path: str) -> None:
         """Open `path` sent by another launch, and bring the window to the front."""
@@ -855,59 +655,66 @@ class MainWindow(QMainWindow):
             self.open_path(files[0].toLocalFile())
 
     def _on_image_loaded(self, image: LoadedImage) -> None:
-        # Pixels chosen on the previous image mean nothing on this one.
-        self._chosen = self._hovered = None
-        self.views.hide_outline()
-        self.compare.clear()  # the controller dropped the pin: it was of another image
-        self.explainer.show_note("Point at a pixel of any view; click to keep it.")
-        if image.name != self._walkthrough_image_name:
-            self._walkthrough_image = None
         if self._keep_message:
             self._keep_message = False
         else:
             self.message_bar.hide()
-        self.views.set_image("original", image.pixels8)
-        if self._region_to_restore is not None:  # the session's view, on its first image
-            self.views.show_region(self._region_to_restore)
-            self._region_to_restore = None
+        views = self.views
+        views.clear_comparison()
+        if views.mode == "compare":  # the controller dropped the pin: it was of another image
+            views.set_mode("side")
+        views.set_image("original", image.pixels8)
+        views.set_values("original", image.pixels)
+        if self.persistence.region_to_restore is not None:  # the session's view, once
+            views.show_region(self.persistence.region_to_restore)
+            self.persistence.region_to_restore = None
         # Until the new result arrives (or if it fails), the views must not show
         # the previous image's result next to this image.
-        self.views.clear_image("result")
-        channels_of_result = self.controller.view.channels_of_result
-        for name, channel in zip(("red", "green", "blue"), image.channels8, strict=True):
-            if channels_of_result:
-                self.views.clear_image(name)
-            else:
-                self.views.set_image(name, channel)
-        shape = "×".join(str(n) for n in image.pixels.shape)
-        self.views.set_title("original", f"Original — {image.name}")
-        self.statusBar().showMessage(f"Opened {image.name}: {shape} {image.pixels.dtype}", 5000)
+        views.clear_image("result")
+        views.set_values("result", _NO_VALUES)
+        if self.controller.view.channels_of_result:
+            for name in ("red", "green", "blue", "grey"):
+                views.clear_image(name)
+        else:
+            names = channel_names(image.channels8)
+            views.set_channels(image.channels8, tuple(f"{name} (original)" for name in names))
+        description = describe_image(image.pixels)
+        views.set_title("original", f"Original — {image.name}")
+        self.image_label.setText(f"{image.name} · {description}")
+        self.statusBar().showMessage(f"Opened {image.name}: {description}", 5000)
         self.setWindowTitle(f"{image.name} — Kernel Studio")
-        if image.path is not None:
-            self._remember(image.path)
+        if image.path is not None and not self.tutorial.running:
+            self.file_dialogs.remember(image.path)
 
     def _on_rendering(self, rendering: Rendering) -> None:
+        views = self.views
         offset = rendering.offset
-        self.views.set_image("result", rendering.result8, offset)
-        channels_offset = offset if rendering.view.channels_of_result else (0, 0)
-        for name, channel in zip(("red", "green", "blue"), rendering.channels8, strict=True):
-            self.views.set_image(name, channel, channels_offset)
+        views.set_image("original", rendering.original8)
+        grey = rendering.original8 is not self.controller.image.pixels8
+        image_name = self.controller.image.name
+        views.set_title("original", f"Original — {image_name}{' (as grey)' if grey else ''}")
+        views.set_image("result", rendering.result8, offset)
+        views.set_values("result", rendering.result, offset)
         of = "result" if rendering.view.channels_of_result else "original"
-        grey = rendering.channels8[0] is rendering.channels8[1]
-        for name in ("red", "green", "blue"):
-            self.views.set_title(name, f"{'Grey' if grey else name.capitalize()} ({of})")
+        views.set_channels(
+            rendering.channels8,
+            tuple(f"{name} ({of})" for name in rendering.channel_names),
+            offset if rendering.view.channels_of_result else (0, 0),
+        )
         if rendering.histogram is not None:
             self.histogram.show_counts(rendering.histogram)
         pinned = self.controller.pinned
         if pinned is not None and rendering.comparison is not None:
-            self.compare.show_comparison(pinned.result8, rendering.comparison)
-        self._explain_current()
-        latency = (time.perf_counter() - self._requested_at) * 1000
-        shape = "×".join(str(n) for n in rendering.result.shape)
-        self.timing_label.setText(
-            f"Result {shape} · computed in {rendering.seconds * 1000:.1f} ms"
-            f" · shown {latency:.0f} ms after the edit"
-        )
+            views.show_comparison(pinned.result8, rendering.comparison)
+        if rendering.result is self._timed_result:  # the same result, with its histogram
+            return
+        self._timed_result = rendering.result
+        timing = f"computed in {rendering.seconds * 1000:.1f} ms"
+        if self._edit_started is not None:
+            latency = (time.perf_counter() - self._edit_started) * 1000
+            timing += f" · shown {latency:.0f} ms after the change"
+            self._edit_started = None
+        self.timing_label.setText(timing)
 
     def _on_failed(self, message: str) -> None:
         log.warning("told the person: %s", message)
@@ -917,269 +724,76 @@ class MainWindow(QMainWindow):
             self._keep_message = True
             self.open_path(sample_image_path())
 
-    def _on_hovered(self, view: str, row: int, column: int) -> None:
-        image = self.controller.image
-        if image is None:
-            return
-        self._hovered = (row, column)
-        if self._chosen is None:
-            self._explain(row, column)
-        parts = [f"x {column}, y {row}", f"original {_format_pixel(image.pixels[row, column])}"]
-        rendering = self.controller.rendering
-        if rendering is not None:
-            result_row, result_column = row - rendering.offset[0], column - rendering.offset[1]
-            height, width = rendering.result.shape[:2]
-            if 0 <= result_row < height and 0 <= result_column < width:
-                value = rendering.result[result_row, result_column]
-                parts.append(f"result {_format_pixel(value)}")
-            else:
-                parts.append("result — (outside the 'valid' area)")
-        self.pixel_label.setText("   ".join(parts))
-
-    def _on_left(self) -> None:
-        self.pixel_label.clear()
-        if self._chosen is None:
-            self.views.hide_outline()
-
-    def _on_clicked(self, view: str, row: int, column: int) -> None:
-        self._chosen = None if self._chosen == (row, column) else (row, column)
-        if self._chosen is not None and self.explainer_dock.isHidden():
-            self._bring_forward(self.explainer_dock)
-        self._explain(row, column)
-
-    def _on_stepped(self, rows: int, columns: int) -> None:
-        image = self.controller.image
-        start = self._chosen or self._hovered
-        if image is None or start is None:
-            return
-        height, width = image.pixels.shape[:2]
-        row = min(max(start[0] + rows, 0), height - 1)
-        column = min(max(start[1] + columns, 0), width - 1)
-        self._chosen = (row, column)
-        self._explain(row, column)
-
     def choose_pixel(self, row: int, column: int) -> None:
         """Explain the output pixel at image position (row, column) until another is chosen."""
-        self._chosen = (row, column)
-        self._explain(row, column)
+        self.inspector.choose_pixel(row, column)
+        self.show_side_tab("pixel")
 
-    def _explain_current(self) -> None:
-        pixel = self._chosen or self._hovered
-        if pixel is not None:
-            self._explain(*pixel)
+    # Views ------------------------------------------------------------------
 
-    def _explain(self, row: int, column: int) -> None:
-        rendering = self.controller.rendering
-        if rendering is None:
-            return
-        recipe = rendering.recipe
-        weights = recipe.stages[0].weights
-        kernel_height, kernel_width = weights.shape
-        self.views.outline(row, column, kernel_height, kernel_width)
-        result = rendering.result
-        self.explainer.set_channel_count(1 if result.ndim == 2 else result.shape[2])
-        out_row, out_column = row - rendering.offset[0], column - rendering.offset[1]
-        height, width = result.shape[:2]
-        if not (0 <= out_row < height and 0 <= out_column < width):
-            self.explainer.show_note(
-                f"Pixel x {column}, y {row} has no result: the 'valid' border leaves out "
-                f"the pixels the kernel cannot cover."
-            )
-            return
-        image = self.controller.image
-        explanation = explain_recipe_pixel(
-            image.pixels,
-            recipe,
-            out_row,
-            out_column,
-            channel=self.explainer.channel if result.ndim == 3 else 0,
-            result=result,
-        )
-        channel = f", {self.explainer.channel_name.lower()}" if result.ndim == 3 else ""
-        kept = " (kept; click it again to follow the pointer)" if self._chosen else ""
-        self.explainer.show_explanation(explanation, f"Pixel x {column}, y {row}{channel}{kept}")
+    def set_view_mode(self, mode: str) -> None:
+        """Show the pictures side by side, split, or compared with the pinned result."""
+        self.views.set_mode(mode)
 
-    # Comparing ------------------------------------------------------------------
+    def show_side_tab(self, name: str) -> None:
+        """Bring the side column's tab `name` (one of :data:`SIDE_TABS`) forward."""
+        if self.side_tabs.isHidden():
+            self.toggle_side_panel()
+        self.side_tabs.setCurrentIndex(SIDE_TABS.index(name))
+
+    def toggle_side_panel(self) -> None:
+        """Hide the side column, so the pictures take the whole window, or show it again."""
+        visible = self.side_tabs.isHidden()
+        self.side_tabs.setVisible(visible)
+        self.actions.side_panel.setChecked(visible)
+        self._on_side_tab(self.side_tabs.currentIndex())
+
+    def _on_side_tab(self, index: int) -> None:
+        shows_histogram = not self.side_tabs.isHidden() and index == SIDE_TABS.index("histogram")
+        if shows_histogram != self.controller.view.histogram:
+            self.controller.update(histogram=shows_histogram)
 
     def pin_result(self) -> None:
-        """Keep the current result, to compare the next ones with it."""
+        """Keep the current result, and compare the next ones with it."""
         self.controller.pin_result()
         if self.controller.pinned is not None:
-            self._bring_forward(self.compare_dock)
-
-    def _bring_forward(self, dock: QDockWidget) -> None:
-        dock.show()
-        dock.raise_()
+            self.views.set_mode("compare")
 
     def unpin_result(self) -> None:
         """Stop comparing."""
         self.controller.unpin_result()
-        self.compare.clear()
+        self.views.clear_comparison()
+        if self.views.mode == "compare":
+            self.views.set_mode("side")
 
-    # Walkthrough ----------------------------------------------------------------
+    # Tutorial ---------------------------------------------------------------
+
+    def start_tutorial(self) -> None:
+        """Replay the tutorial; the person's image, recipe and options come back at its end."""
+        self.tutorial.start(0)
 
     def show_walkthrough_step(self, index: int) -> None:
-        """Set the window up as step `index` of the tutorial walkthrough."""
-        if not 0 <= index < len(WALKTHROUGH):
-            return
-        step = WALKTHROUGH[index]
-        if step.image != self._walkthrough_image:
-            self._walkthrough_image = step.image
-            sample = sample_image_path()
-            if step.image == "tutorial":
-                self._walkthrough_image_name = TUTORIAL_IMAGE_NAME
-                self.controller.load_from(
-                    lambda: tutorial_image(load_image(sample)), TUTORIAL_IMAGE_NAME
-                )
-            else:
-                self._walkthrough_image_name = sample.name
-                self.open_path(sample)
-        self.set_kernel(PRESETS[step.preset], step.title, divisor=1, offset=0)
-        self.controller.update(
-            border=step.border,
-            display=step.display,
-            flip=False,
-            grey=False,
-            channels_of_result=False,
-        )
-        self.options.show_options(self.controller.recipe, self.controller.view)
-        self.editor.set_flip(False)
-        self.walkthrough.show_step(index, step)
+        """Show step `index` of the tutorial (starting it when needed)."""
+        if self.tutorial.running:
+            self.tutorial.show_step(index)
+        else:
+            self.tutorial.start(index)
+
+    def _on_tutorial_started(self) -> None:
+        self._tutorial_history = QUndoStack(self.undo_group)
+        self.undo_group.setActiveStack(self._tutorial_history)
         self.walkthrough_dock.show()
 
-    def _remember(self, path: Path) -> None:
-        recent = [str(path.resolve())]
-        recent += [p for p in self._recent_files() if p != recent[0]]
-        self.store.setValue("files/recent", recent[:MAX_RECENT_FILES])
-        self.store.setValue("files/lastFolder", str(path.resolve().parent))
+    def _on_tutorial_ended(self) -> None:
+        self.undo_group.setActiveStack(self.undo_stack)
+        self.undo_group.removeStack(self._tutorial_history)
+        self._tutorial_history.deleteLater()
+        self.walkthrough_dock.hide()
 
-    def _recent_files(self, stored: StoredState | None = None) -> list[str]:
-        stored = stored or StoredState(self.store)
-        return stored.text_list("files/recent", max_items=MAX_RECENT_FILES)
+    # Window -----------------------------------------------------------------
 
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self._recent_files()
-        for name in recent:
-            self.recent_menu.addAction(name, lambda p=name: self.open_path(p))
-        if not recent:
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
-
-    def _last_folder(self, stored: StoredState | None = None) -> str:
-        stored = stored or StoredState(self.store)
-        return stored.text("files/lastFolder", str(Path.home()))
-
-    def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open Image", self._last_folder(), f"{_IMAGE_FILTER};;All files (*)"
-        )
-        if path:
-            self.open_path(path)
-
-    # Export ---------------------------------------------------------------------
-
-    def export_result(self, path: str | Path, *, exact: bool = False) -> None:
-        """Save the result (8-bit as shown, or float32 TIFF when `exact`)."""
-        self.controller.export_result(path, exact=exact)
-
-    def export_views(self, path: str | Path) -> None:
-        """Save the original, the result and the channels side by side."""
-        self.controller.export_views(path)
-
-    def export_kernel(self, path: str | Path) -> None:
-        """Save the kernel as a kernel JSON file named after the file."""
-        self.controller.export_kernel(path, Path(path).stem)
-
-    def copy_result(self) -> None:
-        """Put the result, as shown, on the clipboard."""
-        rendering = self.controller.rendering
-        if rendering is None:
-            self._on_failed("There is no result to copy yet.")
-            return
-        QGuiApplication.clipboard().setImage(array_to_qimage(rendering.result8))
-        self.statusBar().showMessage("Result copied to the clipboard", 5000)
-
-    def _suggested_name(self, suffix: str) -> str:
-        image = self.controller.image
-        stem = Path(image.name).stem if image is not None else "result"
-        preset = self.preset_combo.currentData()
-        label = preset if isinstance(preset, str) else "kernel"
-        return str(Path(self._last_folder()) / f"{stem}-{label}{suffix}")
-
-    def _ask_save_path(self, title: str, suffix: str, filters: list[str]) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, title, self._suggested_name(suffix), ";;".join(filters)
-        )
-        if not path:
-            return None
-        target = Path(path)
-        if not target.suffix:
-            target = target.with_suffix(suffix)
-        self.store.setValue("files/lastFolder", str(target.parent))
-        return target
-
-    def _choose_result_export(self) -> None:
-        target = self._ask_save_path("Export Result", ".png", list(_EXPORT_FILTERS.values()))
-        if target is not None:
-            self.export_result(target)
-
-    def _choose_float_export(self) -> None:
-        target = self._ask_save_path("Export Exact Result", ".tif", [_EXPORT_FILTERS[".tif"]])
-        if target is not None:
-            self.export_result(target, exact=True)
-
-    def _choose_views_export(self) -> None:
-        filters = list(_EXPORT_FILTERS.values())
-        target = self._ask_save_path("Export All Views", ".png", filters)
-        if target is not None:
-            self.export_views(target)
-
-    def _choose_kernel_export(self) -> None:
-        target = self._ask_save_path("Export Kernel", ".json", [_KERNEL_FILTER])
-        if target is not None:
-            self.export_kernel(target)
-
-    def _choose_kernel_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import Kernel", self._last_folder(), f"{_KERNEL_FILTER};;All files (*)"
-        )
-        if path:
-            self.import_kernel(path)
-
-    def _choose_recipe_export(self) -> None:
-        target = self._ask_save_path("Export Recipe", ".json", [_RECIPE_FILTER])
-        if target is not None:
-            self.export_recipe(target)
-
-    def _choose_recipe_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import Recipe", self._last_folder(), f"{_RECIPE_FILTER};;All files (*)"
-        )
-        if path:
-            self.import_recipe(path)
-
-    def export_recipe(self, path: str | Path) -> None:
-        """Save the recipe (every stage and option) as a recipe file."""
-        self.controller.export_recipe(path)
-
-    def import_recipe(self, path: str | Path) -> None:
-        """Use the recipe in `path` (its first stage is edited); a bad file changes nothing."""
-        try:
-            recipe = read_recipe_file(path)
-        except KernelFileError as error:
-            self._on_failed(f"Could not import the recipe: {error}")
-            return
-        old = self.controller.recipe
-        self.undo_stack.push(_RecipeChange(self, old, recipe, f"Import {Path(path).name}"))
-
-    def _show_recipe(self, recipe: Recipe) -> None:
-        self._requested_at = time.perf_counter()
-        self.controller.update(recipe=recipe)
-        self._show_settings()
-
-    # Window ---------------------------------------------------------------------
-
-    def _about(self) -> None:
+    def about(self) -> None:
+        """Say which Kernel Studio this is, and whose photographs it ships."""
         QMessageBox.about(
             self,
             "About Kernel Studio",
@@ -1190,34 +804,36 @@ class MainWindow(QMainWindow):
             "Collins by NASA (public domain).</p>",
         )
 
+    def fit_side_column(self) -> None:
+        """Give the side column the width its recipe panel asks for, within limits."""
+        # The tab frame, the scroll area's margins and a vertical scroll bar.
+        wanted = self.recipe_panel.sizeHint().width() + 40
+        width = int(min(max(wanted, SIDE_MIN_WIDTH), SIDE_MAX_FRACTION * self.width()))
+        total = sum(self.splitter.sizes()) or self.width()
+        self.splitter.setSizes([width, max(total - width, 1)])
+
     @qt_virtual()
     def showEvent(self, event: QShowEvent) -> None:
-        """Lay the panels out the first time the window shows, for its width."""
+        """Size the side column the first time the window shows."""
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
-            if not self.store.contains("window/state"):
-                self.resizeDocks([self.kernel_dock], [330], Qt.Orientation.Horizontal)
-                self.resizeDocks([self.explainer_dock], [290], Qt.Orientation.Horizontal)
-                if self.width() < ROOMY_WIDTH:
-                    # Small screens keep the views wide; clicking a pixel or the
-                    # View menu brings the side panels back.
-                    for dock in (self.explainer_dock, self.compare_dock, self.histogram_dock):
-                        dock.hide()
+            self.fit_side_column()
+            # Small screens start with the channel strip folded, so the pictures
+            # are large; the person's choice is kept from then on.
+            stored = StoredState(self.store)
+            roomy = self.height() >= ROOMY_HEIGHT
+            self.views.set_channels_visible(stored.flag("view/channelsVisible", roomy))
+            self.views.channelsVisibleChanged.connect(
+                lambda visible: self.store.setValue("view/channelsVisible", visible)
+            )
 
     @qt_virtual()
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save the window and options, vanish, then let started work finish."""
-        self._save()
+        """Save the window and the session, vanish, then let started work finish."""
+        if self.tutorial.running:
+            self.tutorial.finish()
+        self.persistence.save(closed_normally=True)
         self.hide()  # a long job may still be running: the window goes at once
         self.controller.shutdown()
         super().closeEvent(event)
-
-
-def _format_pixel(value: np.ndarray | np.generic) -> str:
-    values = np.atleast_1d(value)
-    if values.dtype.kind == "f":
-        text = ", ".join(f"{v:.6g}" for v in values)
-    else:
-        text = ", ".join(str(v) for v in values)
-    return f"({text})" if values.size > 1 else text
