@@ -433,9 +433,7 @@ def test_export_exact_writes_the_float_result(qtbot, controller, sample, out):
     assert written.min() < 0  # the negative edges survive
 
 
-def test_export_views_writes_the_captioned_montage_with_the_kernel(
-    qtbot, controller, sample, out
-):
+def test_export_views_writes_the_captioned_montage_with_the_kernel(qtbot, controller, sample, out):
     rendering = rerender(qtbot, controller, weights=ASYMMETRIC, border="valid")
     export(qtbot, controller, "export_views", out / "views.png")
     written = read_rgb(out / "views.png")
