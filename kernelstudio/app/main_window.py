@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         session, problems = self.persistence.restore()
         self.recipe_panel.show_state(*self._panel_state(self.controller.state))
         self._show_analysis(self.controller.state)
-        problems += preset_problems
+        problems += self.file_dialogs.problems + preset_problems
+        self.file_dialogs.problems.clear()
         if problems:
             self._keep_message = True
             self.message_bar.show_message(_sentence_list(problems))

@@ -32,7 +32,8 @@ SESSION_FILE_NAME = "session.json"
 IMAGE_COPY_STEM = "session-image"
 """A pasted or generated image is kept as ``session-image.png`` (``.tif`` for floats)."""
 MAX_SESSION_BYTES = 8 << 20
-MAX_SESSION_DEPTH = 8
+MAX_SESSION_DEPTH = 12
+"""history.steps[i].before.stages[j].weights[row][column] is ten levels deep."""
 MAX_HISTORY_BYTES = 4 << 20
 """The undo history is kept while its weights fit in this many bytes of JSON (about)."""
 _BYTES_PER_WEIGHT = 24

@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget
 
 from kernelstudio.app.controller import Controller, LoadedImage, ViewOptions
+from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
 from kernelstudio.imageio import load_image
 from kernelstudio.pipeline import Recipe
@@ -166,6 +167,7 @@ class Tutorial(QObject):
             self._dock.hide()
         self.ended.emit()
 
+    @qt_virtual(default=False)
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Finish when the dock is closed, or on Esc while the dock has the focus."""
         if watched is not self._dock or self._kept is None:

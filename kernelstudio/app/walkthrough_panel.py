@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.walkthrough import STEPS, WalkthroughStep
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class WalkthroughPanel(QWidget):
         default = self.finish_button if self.finish_button.isDefault() else self.next_button
         default.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    @qt_virtual(default=False)
     def event(self, event: QEvent) -> bool:
         """Claim Esc before any shortcut of the window does, while the focus is here."""
         if event.type() == QEvent.Type.ShortcutOverride and _is_escape(event):
@@ -124,6 +126,7 @@ class WalkthroughPanel(QWidget):
             return True
         return super().event(event)
 
+    @qt_virtual()
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Esc asks for the end of the tutorial."""
         if _is_escape(event):

@@ -359,12 +359,18 @@ def test_a_thread_ending_with_system_exit_is_not_a_crash(qtbot, qapp, log_file, 
 
 @pytest.mark.qt_no_exception_capture
 def test_every_event_filter_we_override_reports_instead_of_unwinding(monkeypatch, window):
+    from kernelstudio.app.kernel_editor import LeaveShortcutsToWindow
     from kernelstudio.app.launch import FileOpenFilter
 
     seen = []
     monkeypatch.setattr(sys, "excepthook", lambda kind, error, trace: seen.append(kind))
-    filters = [window.views, window.editor.grid, FileOpenFilter(window)]
-    for instance in filters:
+    shortcuts = window.findChildren(LeaveShortcutsToWindow)
+    assert shortcuts  # the grid's, the spin boxes', the number fields'
+    window.start_tutorial()  # its filter watches the tutorial's dock while it runs
+    watching = [(window.views, window), *((shortcut, window) for shortcut in shortcuts)]
+    watching += [(window.tutorial, window.walkthrough_dock), (FileOpenFilter(window), window)]
+    filters = [instance for instance, _watched in watching]
+    for instance, watched in watching:
         # No event at all: the body fails at once, as an injected bug would.
-        assert instance.eventFilter(window, None) is False
+        assert instance.eventFilter(watched, None) is False
     assert seen == [AttributeError] * len(filters)

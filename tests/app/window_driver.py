@@ -10,7 +10,7 @@ result, acts out SCENARIO and prints one JSON line per report on stdout:
 - ``overflow``: type ``1e308`` into a cell, put it right, type ``2e38`` into
   two cells (whose sum float32 cannot hold), import a kernel file of
   ``[[1e308, 0, 1e308]]``, report, close.
-- ``inject``: make the kernel display raise inside the undo command's
+- ``inject``: make the controller raise inside the undo command's
   ``redo()``, set a kernel, report, close.
 """
 
@@ -83,7 +83,7 @@ def act(window: MainWindow, scenario: str, app: QApplication) -> None:
         def broken(*_args, **_kwargs):
             raise RuntimeError("injected failure")
 
-        window._show_kernel = broken
+        window.controller.update = broken
         window.set_kernel([[0, 0, 0], [0, 2, 0], [0, 0, 0]])
     if scenario != "report":
         app.processEvents()
