@@ -151,13 +151,13 @@ def test_typing_anything_into_a_cell_updates_the_kernel_or_marks_the_cell(
     event("cell marked invalid" if expected is None else "kernel updated")
     if expected is None:
         assert target.property("invalid") is True
-        assert target.toolTip() == problem
+        assert problem in target.toolTip()
         assert controller.recipe is recipe_before  # no request at all
         qtbot.waitUntil(lambda: controller.is_idle, timeout=WAIT_MS)
         assert len(render_calls) == renders_before
         return
     assert target.property("invalid") is False
-    assert target.toolTip() == ""
+    assert target.toolTip().startswith(f"Row {row + 1}, column {column + 1}:")  # its help
     weights = PRESETS["identity"].copy()
     weights[row, column] = expected
     np.testing.assert_array_equal(controller.stage.weights, weights)

@@ -117,11 +117,15 @@ def test_analysis_follows_typing(qtbot, window):
 
 
 def test_walkthrough_runs_start_to_end(qtbot, window):
-    window.walkthrough_action.trigger()
+    window.actions.walkthrough.trigger()
     panel = window.walkthrough
     assert window.walkthrough_dock.isVisible()
     grey = cv2.cvtColor(cv2.imread(str(sample_image_path())), cv2.COLOR_BGR2GRAY)
-    tutorial = cv2.resize(grey, (100, 100), interpolation=cv2.INTER_AREA)
+    height, width = grey.shape
+    side = min(height, width)  # the centre square: the photograph is not squashed
+    top, left = (height - side) // 2, (width - side) // 2
+    square = grey[top : top + side, left : left + side]
+    tutorial = cv2.resize(square, (100, 100), interpolation=cv2.INTER_AREA)
     seen = []
     for index, step in enumerate(STEPS):
         if index:
@@ -159,7 +163,7 @@ def test_walkthrough_runs_start_to_end(qtbot, window):
 def test_pin_and_compare_shows_what_one_weight_changed(qtbot, window):
     window.choose_preset("box-blur")
     wait_for_result(qtbot, window, PRESETS["box-blur"])
-    window.pin_action.trigger()
+    window.actions.pin.trigger()
     type_into(qtbot, window, 0, 0, "1/3")
     changed = PRESETS["box-blur"].copy()
     changed[0, 0] = 1 / 3
@@ -169,12 +173,13 @@ def test_pin_and_compare_shows_what_one_weight_changed(qtbot, window):
     assert comparison.largest == pytest.approx(difference.max(), rel=1e-4)
     scale = max(np.abs(oracle(sample_rgb(), changed)).max(), 255.0)
     assert comparison.changed == np.count_nonzero(difference > 1e-5 * scale)
-    assert f"{comparison.changed:,} values changed" in window.compare.summary.text()
-    np.testing.assert_array_equal(window.compare.items["difference"].image, comparison.difference8)
-    window.unpin_action.trigger()
+    assert window.views.mode == "compare"
+    assert f"{comparison.changed:,} values changed" in window.views.summary.text()
+    np.testing.assert_array_equal(window.views.shown("difference"), comparison.difference8)
+    window.actions.unpin.trigger()
     rendering = wait_for_result(qtbot, window, changed)
     qtbot.waitUntil(lambda: window.controller.rendering.comparison is None, timeout=10_000)
-    assert "Pin a result" in window.compare.summary.text()
+    assert "Pin a result" in window.views.summary.text()
 
 
 def test_comparing_with_another_size_says_why(qtbot, window):
@@ -185,7 +190,7 @@ def test_comparing_with_another_size_says_why(qtbot, window):
     qtbot.waitUntil(
         lambda: isinstance(window.controller.rendering.comparison, str), timeout=10_000
     )
-    assert "pin again" in window.compare.summary.text()
+    assert "pin again" in window.views.summary.text()
 
 
 def test_loading_another_image_forgets_the_chosen_pixel_and_the_pin(qtbot, window):
@@ -227,10 +232,10 @@ def test_switching_to_the_histogram_tab_does_not_convolve_again(qtbot, window, m
     monkeypatch.setattr(
         controller_module, "_render", lambda *a: renders.append(a) or real_render(*a)
     )
-    window.histogram_action.trigger()
+    window.actions.histogram.trigger()
     qtbot.waitUntil(lambda: window.histogram.counts is not None, timeout=10_000)
-    window.explainer_action.trigger()
-    window.histogram_action.trigger()
+    window.actions.explainer.trigger()
+    window.actions.histogram.trigger()
     qtbot.waitUntil(lambda: window.controller.is_idle, timeout=10_000)
     assert renders == []
     expected = np.bincount(sample_rgb()[..., 0].ravel(), minlength=256)
