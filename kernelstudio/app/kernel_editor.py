@@ -39,7 +39,7 @@ INVALID_COLOUR = QColor("#ffd6d6")
 """The background of a line edit whose ``invalid`` property is true."""
 """The look of a line edit whose ``invalid`` property is true."""
 _NEGATIVE = QColor(70, 120, 230)
-_POSITIVE = QColor(225, 70, 60)
+_POSITIVE = QColor(235, 150, 20)  # amber: apart from the pink of a refused cell
 _HEAT_STRENGTH = 0.45  # at the largest |weight|: the text stays readable
 _WORD_EDITING_KEYS = (
     QKeySequence.StandardKey.Copy,
@@ -70,7 +70,7 @@ def resize_centred(weights: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def heat_colour(weight: float, largest: float, base: QColor) -> QColor:
-    """Blend `base` towards blue (negative) or red (positive) by ``|weight| / largest``.
+    """Blend `base` towards blue (negative) or amber (positive) by ``|weight| / largest``.
 
     Examples
     --------

@@ -710,10 +710,10 @@ class MainWindow(QMainWindow):
         if rendering.result is self._timed_result:  # the same result, with its histogram
             return
         self._timed_result = rendering.result
-        timing = f"computed in {rendering.seconds * 1000:.1f} ms"
+        timing = f"computed in {rendering.seconds * 1000:.0f} ms"
         if self._edit_started is not None:
             latency = (time.perf_counter() - self._edit_started) * 1000
-            timing += f" · shown {latency:.0f} ms after the change"
+            timing += f", shown {latency:.0f} ms after the change"
             self._edit_started = None
         self.timing_label.setText(timing)
 

@@ -24,23 +24,31 @@ from kernelstudio.pipeline import Recipe
 
 # The command line's words first (finding 15), then what they do.
 BORDER_LABELS = {
-    "mirror": "mirror: about the edge pixel (c b | a b c)",
-    "reflect": "reflect: edge pixel repeated (b a | a b c)",
-    "nearest": "nearest: the edge pixel (a a | a b c)",
-    "constant": "constant: zeros beyond the edge (0 0 | a b c)",
-    "wrap": "wrap: the opposite edge (b c | a b c)",
-    "valid": "valid: no padding, the result shrinks",
+    "mirror": "mirror (c b | a b c)",
+    "reflect": "reflect (b a | a b c)",
+    "nearest": "nearest (a a | a b c)",
+    "constant": "constant (0 0 | a b c)",
+    "wrap": "wrap (b c | a b c)",
+    "valid": "valid (no padding: smaller)",
+}
+BORDER_TIPS = {
+    "mirror": "Mirrored about the edge pixel, which is not repeated",
+    "reflect": "Mirrored with the edge pixel repeated",
+    "nearest": "The edge pixel, repeated",
+    "constant": "Zeros beyond the edge",
+    "wrap": "The opposite edge, as if the image were tiled",
+    "valid": "No padding: only pixels the whole kernel covers; the result shrinks",
 }
 DISPLAY_LABELS = {
-    "clip": "clip: cut to 0…255",
-    "abs": "abs: negatives shown as positives",
-    "normalize": "normalize: stretch min…max to 0…255",
-    "signed": "signed: 0 is mid-grey",
+    "clip": "clip (cut to 0…255)",
+    "abs": "abs (negatives made positive)",
+    "normalize": "normalize (min…max to 0…255)",
+    "signed": "signed (0 is mid-grey)",
 }
 ALPHA_LABELS = {
-    "keep": "keep: alpha passes through",
-    "weighted": "weighted: colour weighted by alpha",
-    "process": "process: filter alpha too (with A)",
+    "keep": "keep (alpha passes through)",
+    "weighted": "weighted (colour by alpha)",
+    "process": "process (filter alpha, with A)",
 }
 GREY_LABELS = {False: "colour: each channel", True: "grey: luma (BT.601) first"}
 _CHANNEL_WORDS = {"r": "red", "g": "green", "b": "blue", "a": "alpha"}
@@ -164,7 +172,8 @@ class OptionsPanel(QWidget):
         combo.setMinimumContentsLength(_COMBO_LETTERS)
         for value, label in labels.items():
             combo.addItem(label, value)
-            combo.setItemData(combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+            tip = BORDER_TIPS.get(value, label) if field == "border" else label
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         # Both: a programmatic choice (assistive tools) applies, and so does a
         # person re-choosing the item shown; _emit_if_new drops the echo.
         combo.currentIndexChanged.connect(

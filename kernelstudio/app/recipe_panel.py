@@ -71,10 +71,13 @@ def stage_title(stage: Stage, index: int) -> str:
     '1. Wide 3×5'
     >>> stage_title(identity_stage(), 1)
     '2. Identity 3×3'
+    >>> stage_title(Stage(np.ones((5, 5)), name="Blur 5×5"), 2)  # the size once
+    '3. Blur 5×5'
     """
     height, width = stage.weights.shape
     name = stage.name or _preset_name(stage) or f"Stage {index + 1}"
-    return f"{index + 1}. {name} {height}×{width}"
+    size = f"{height}×{width}"
+    return f"{index + 1}. {name}" if size in name else f"{index + 1}. {name} {size}"
 
 
 def _preset_name(stage: Stage) -> str:

@@ -534,10 +534,14 @@ def test_options_use_the_command_lines_words(panel):
     for combo, words in ((options.border_combo, BORDERS), (options.display_combo, DISPLAY_MODES)):
         for index in range(combo.count()):
             word = combo.itemData(index)
-            assert combo.itemText(index).startswith(f"{word}:")
+            assert combo.itemText(index).startswith(f"{word} (")
         assert {combo.itemData(i) for i in range(combo.count())} == set(words)
     texts = [options.border_combo.itemText(i) for i in range(options.border_combo.count())]
-    assert "constant: zeros beyond the edge (0 0 | a b c)" in texts
+    assert "constant (0 0 | a b c)" in texts
+    constant = options.border_combo.findData("constant")
+    assert options.border_combo.itemData(constant, Qt.ItemDataRole.ToolTipRole) == (
+        "Zeros beyond the edge"
+    )
     assert not any(text.lower().startswith(("zeros", "stretch")) for text in texts)
 
 
