@@ -95,7 +95,7 @@ SIDE_TABS = ("recipe", "pixel", "histogram", "analysis")
 """The tabs of the side column, left to right."""
 ROOMY_HEIGHT = 950
 """From this window height the channel strip starts unfolded."""
-SIDE_MIN_WIDTH = 300
+SIDE_MIN_WIDTH = 290
 _NO_VALUES = np.zeros((0, 0), np.float32)
 """What the result view prints while it waits for the new image's result: nothing."""
 SIDE_MAX_FRACTION = 0.5
@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         self.image_label = QLabel(self)
         self.image_label.setObjectName("imageLabel")
         self.image_label.setAccessibleName("Image size and kind")
+        self.image_label.setContentsMargins(0, 0, 16, 0)  # apart from the pointer's values
         self.pixel_label = QLabel(self)
         self.pixel_label.setObjectName("pixelLabel")
         self.pixel_label.setAccessibleName("Pixel under the pointer")
@@ -806,9 +807,13 @@ class MainWindow(QMainWindow):
         )
 
     def fit_side_column(self) -> None:
-        """Give the side column the width its recipe panel asks for, within limits."""
+        """Give the side column the width its recipe panel needs, within limits.
+
+        The panel's minimum holds the whole grid (every cell fits its number);
+        the rest goes to the pictures.
+        """
         # The tab frame, the scroll area's margins and a vertical scroll bar.
-        wanted = self.recipe_panel.sizeHint().width() + 40
+        wanted = max(self.recipe_panel.minimumSizeHint().width(), SIDE_MIN_WIDTH) + 28
         width = int(min(max(wanted, SIDE_MIN_WIDTH), SIDE_MAX_FRACTION * self.width()))
         total = sum(self.splitter.sizes()) or self.width()
         self.splitter.setSizes([width, max(total - width, 1)])

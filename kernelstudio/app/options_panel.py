@@ -50,9 +50,9 @@ ALPHA_LABELS = {
     "weighted": "weighted (colour by alpha)",
     "process": "process (filter alpha, with A)",
 }
-GREY_LABELS = {False: "colour: each channel", True: "grey: luma (BT.601) first"}
+GREY_LABELS = {False: "colour (each channel)", True: "grey (BT.601 luma first)"}
 _CHANNEL_WORDS = {"r": "red", "g": "green", "b": "blue", "a": "alpha"}
-_COMBO_LETTERS = 18  # long labels elide in the box; the list shows them whole
+_COMBO_LETTERS = 13  # long labels elide in the box; the list shows them whole
 _NUMBER_TIPS = {
     "divisor": "The weighted sum is divided by this (not 0); 1/16 works too",
     "offset": "Added after dividing, in the image's units: 128 is mid-grey for 8-bit images",
