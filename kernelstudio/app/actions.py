@@ -134,9 +134,9 @@ class WindowActions:
         self.modes = QActionGroup(w)
         self.mode: dict[str, QAction] = {}
         for mode, (text, shortcut, tip) in VIEW_MODES.items():
-            action = self._add(
-                f"{mode}Mode", text, lambda m=mode: w.set_view_mode(m), shortcut, tip
-            )
+            # A checkable action's triggered(bool) would fill a first default argument.
+            choose = lambda _checked=False, m=mode: w.set_view_mode(m)  # noqa: E731
+            action = self._add(f"{mode}Mode", text, choose, shortcut, tip)
             action.setCheckable(True)
             self.modes.addAction(action)
             self.mode[mode] = action

@@ -31,11 +31,26 @@ from kernelstudio.pipeline import Recipe
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1280, 800)
-"""The window's size on a first start."""
+"""The window's size on a first start (on a larger screen, see :func:`first_size`)."""
+SCREEN_SHARE = 0.9
+"""On a screen larger than :data:`DEFAULT_SIZE`, a first start takes this share of it."""
 
 
 UserState = tuple[LoadedImage | None, Recipe, ViewOptions]
 """What the person was working on (image, recipe, view options): the tutorial sets it aside."""
+
+
+def first_size(window: QMainWindow) -> tuple[int, int]:
+    """Return the size for a first start: 1280×800, or most of a larger screen."""
+    screen = window.screen()
+    if screen is None:
+        return DEFAULT_SIZE
+    available = screen.availableGeometry()
+    width, height = DEFAULT_SIZE
+    if available.width() > width and available.height() > height:
+        width = max(width, int(available.width() * SCREEN_SHARE))
+        height = max(height, int(available.height() * SCREEN_SHARE))
+    return width, height
 
 
 class Persistence(QObject):
@@ -98,7 +113,7 @@ class Persistence(QObject):
             if geometry is not None:
                 stored.problems.append("the stored window size could not be used; it was reset")
                 self._store.remove("window/geometry")
-            window.resize(*DEFAULT_SIZE)
+            window.resize(*first_size(window))
         state = stored.byte_array("window/state")
         if state is not None and not window.restoreState(state):
             stored.problems.append("the stored panel layout could not be used; it was reset")

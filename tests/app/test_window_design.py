@@ -103,6 +103,25 @@ def test_finding_5_split_view_gives_one_picture_more_than_half_the_window(window
     assert window.actions.mode["split"].isChecked()
 
 
+@pytest.mark.parametrize("mode", ["split", "compare", "side"])
+def test_the_view_mode_actions_switch_the_pictures(window, mode):
+    window.actions.mode[mode].trigger()  # as a click on its tool bar button does
+    assert window.views.mode == mode
+    assert window.actions.mode[mode].isChecked()
+    assert window.message_bar.text == ""
+
+
+def test_the_side_panel_action_hides_and_shows_the_column(window, qtbot):
+    pictures = window.views.views["original"]
+    width = pictures.width()
+    window.actions.side_panel.trigger()
+    assert window.side_tabs.isHidden()
+    assert not window.actions.side_panel.isChecked()
+    qtbot.waitUntil(lambda: window.views.views["original"].width() > width, timeout=5000)
+    window.actions.side_panel.trigger()
+    assert not window.side_tabs.isHidden()
+
+
 def test_finding_6_the_tutorial_gives_back_the_persons_work(window, qtbot):
     two_stages = Recipe(
         (Stage(PRESETS["sharpen"]), Stage(np.array([[-1.0, 0, 1]]), offset=128)),
