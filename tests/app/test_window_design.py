@@ -285,3 +285,20 @@ def test_every_control_has_an_accessible_name(window):
         and widget.objectName() != "qt_spinbox_lineedit"  # inside a named spin box
     ]
     assert nameless == []
+
+
+def test_every_control_has_a_tooltip(window):
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSpinBox, QToolBar
+
+    tipless = [
+        widget.objectName() or type(widget).__name__
+        for kind in (QAbstractButton, QComboBox, QLineEdit, QSpinBox)
+        for widget in window.findChildren(kind)
+        if widget.isVisibleTo(window)
+        and not widget.toolTip()
+        and widget.objectName() != "qt_spinbox_lineedit"
+        and not isinstance(widget.parent(), QToolBar)  # their actions' tooltips show
+    ]
+    assert tipless == []
+    bar = window.findChild(QToolBar, "mainToolBar")
+    assert all(action.toolTip() for action in bar.actions() if not action.isSeparator())
