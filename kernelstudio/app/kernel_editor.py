@@ -279,6 +279,7 @@ class WeightGrid(QWidget):
         self._layout.setSpacing(_SPACING)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._cells: list[list[WeightCell]] = []
+        self._pool: dict[tuple[int, int], WeightCell] = {}
         self._weights = np.zeros((0, 0))
         self._problems: dict[tuple[int, int], str] = {}
         self._reported: dict[tuple[int, int], str] = {}
@@ -329,7 +330,11 @@ class WeightGrid(QWidget):
         same_shape = weights.shape == self._weights.shape
         previous = self._weights
         if not same_shape:
-            self._rebuild(*weights.shape)
+            self.setUpdatesEnabled(False)  # one repaint for the new shape, not one per cell
+            try:
+                self._rebuild(*weights.shape)
+            finally:
+                self.setUpdatesEnabled(True)
         self._weights = weights
         for (row, column), value in np.ndenumerate(weights):
             cell = self._cells[row][column]
@@ -369,36 +374,42 @@ class WeightGrid(QWidget):
         return row - height // 2, column - width // 2
 
     def _rebuild(self, height: int, width: int) -> None:
-        for row in self._cells:
-            for cell in row:
-                self._layout.removeWidget(cell)
-                cell.hide()  # at once: deletion waits for the event loop
-                cell.deleteLater()
-        self._cells = []
+        # Each grid position keeps its cell for good: a new shape shows and hides
+        # cells instead of making and deleting hundreds of widgets (a 31×31 grid
+        # took two seconds to rebuild), and a hidden cell takes no room.
         self._problems.clear()
         self._reported.clear()
+        for (row, column), cell in self._pool.items():
+            if row >= height or column >= width:
+                cell.hide()
+        self._cells = []
         for row in range(height):
             cells = []
             for column in range(width):
-                cell = WeightCell(self)
-                cell.setObjectName(f"cell_{row}_{column}")
-                cell.setAccessibleName(f"Weight row {row + 1}, column {column + 1}")
-                cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-                cell.setMaxLength(32)
-                cell.setAcceptDrops(False)
-                cell.setAutoFillBackground(True)
-                cell.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-                cell.setToolTip(self._hint(row, column))
-                cell.installEventFilter(self._shortcuts)
-                cell.textEdited.connect(
-                    lambda text, r=row, c=column: self._on_text_edited(r, c, text)
-                )
-                cell.editingFinished.connect(lambda r=row, c=column: self._on_left(r, c))
-                cell.returnPressed.connect(cell.focusNextChild)
-                cell.nudged.connect(lambda step, r=row, c=column: self.nudge(r, c, step))
-                self._layout.addWidget(cell, row, column)
+                cell = self._pool.get((row, column))
+                if cell is None:
+                    cell = self._pool[(row, column)] = self._new_cell(row, column)
+                cell.show()
                 cells.append(cell)
             self._cells.append(cells)
+
+    def _new_cell(self, row: int, column: int) -> WeightCell:
+        cell = WeightCell(self)
+        cell.setObjectName(f"cell_{row}_{column}")
+        cell.setAccessibleName(f"Weight row {row + 1}, column {column + 1}")
+        cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        cell.setMaxLength(32)
+        cell.setAcceptDrops(False)
+        cell.setAutoFillBackground(True)
+        cell.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        cell.setToolTip(self._hint(row, column))
+        cell.installEventFilter(self._shortcuts)
+        cell.textEdited.connect(lambda text, r=row, c=column: self._on_text_edited(r, c, text))
+        cell.editingFinished.connect(lambda r=row, c=column: self._on_left(r, c))
+        cell.returnPressed.connect(cell.focusNextChild)
+        cell.nudged.connect(lambda step, r=row, c=column: self.nudge(r, c, step))
+        self._layout.addWidget(cell, row, column)
+        return cell
 
     @staticmethod
     def _hint(row: int, column: int) -> str:
