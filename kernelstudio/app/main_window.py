@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
+from PySide6.QtCore import QRectF, QSettings, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -76,6 +76,7 @@ from kernelstudio.app.tutorial import Tutorial
 from kernelstudio.app.undo import push_recipe
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
 from kernelstudio.describe import describe_image
+from kernelstudio.display import white_level
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
     PRESET_NAMES,
@@ -243,8 +244,8 @@ class MainWindow(QMainWindow):
             self.store,
             self.controller,
             self.undo_stack,
-            lambda: self.views.region,
-            lambda: self.tutorial.saved_state,
+            self._shown_region,
+            self._set_aside_state,
         )
 
     def _build_status_bar(self) -> None:
@@ -275,18 +276,18 @@ class MainWindow(QMainWindow):
         panel = self.recipe_panel
         panel.recipeEdited.connect(self.apply_recipe)
         panel.stageSelected.connect(self._select_stage)
-        panel.viewEdited.connect(lambda field, value: controller.update(**{field: value}))
+        panel.viewEdited.connect(self._on_view_edited)
         panel.problem.connect(self._on_panel_problem)
-        controller.stateChanged.connect(lambda state: panel.show_state(*self._panel_state(state)))
+        controller.stateChanged.connect(self._show_state_in_panel)
         controller.stateChanged.connect(self._show_analysis)
         controller.stateChanged.connect(self._on_state_changed)
         controller.imageLoaded.connect(self._on_image_loaded)
         controller.renderingReady.connect(self._on_rendering)
         controller.failed.connect(self._on_failed)
-        controller.saved.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        controller.saved.connect(self._on_saved)
         controller.busyChanged.connect(self.busy_bar.setVisible)
         self.inspector.readoutChanged.connect(self.pixel_label.setText)
-        self.inspector.wantsPanel.connect(lambda: self.show_side_tab("pixel"))
+        self.inspector.wantsPanel.connect(self._show_pixel_tab)
         self.views.modeChanged.connect(self.actions.show_mode)
         self.side_tabs.currentChanged.connect(self._on_side_tab)
         self.tutorial.started.connect(self._on_tutorial_started)
@@ -301,8 +302,33 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(schedule)
         self.views.regionChanged.connect(schedule)
 
+    # Slots are bound methods, never lambdas holding `self`: PySide keeps a
+    # lambda connected to a child's signal alive past the window (a closed
+    # window stayed in memory, 7 MB each).
+
     def _panel_state(self, state: State) -> tuple:
         return state.recipe, state.view, state.selected
+
+    def _show_state_in_panel(self, state: State) -> None:
+        self.recipe_panel.show_state(*self._panel_state(state))
+
+    def _on_view_edited(self, field: str, value: object) -> None:
+        self.controller.update(**{field: value})
+
+    def _on_saved(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _show_pixel_tab(self) -> None:
+        self.show_side_tab("pixel")
+
+    def _shown_region(self) -> QRectF | None:
+        return self.views.region
+
+    def _set_aside_state(self) -> tuple | None:
+        return self.tutorial.saved_state
+
+    def _remember_channels_visible(self, visible: bool) -> None:
+        self.store.setValue("view/channelsVisible", visible)
 
     # The recipe -------------------------------------------------------------
 
@@ -378,12 +404,15 @@ class MainWindow(QMainWindow):
 
     def _show_analysis(self, state: State) -> None:
         stage = state.stage
+        image = self.controller.image
+        white = 255.0 if image is None else white_level(image.pixels.dtype)
         self.analysis.show_analysis(
             analyse_kernel(
                 stage.weights,
                 divisor=stage.divisor,
                 offset=stage.offset,
                 display=state.recipe.display,
+                white=white,
             )
         )
 
@@ -680,6 +709,7 @@ class MainWindow(QMainWindow):
         else:
             names = channel_names(image.channels8)
             views.set_channels(image.channels8, tuple(f"{name} (original)" for name in names))
+        self._show_analysis(self.controller.state)  # "flat areas become …" in its units
         description = describe_image(image.pixels)
         views.set_title("original", f"Original — {image.name}")
         self.image_label.setText(f"{image.name} · {description}")
@@ -830,9 +860,7 @@ class MainWindow(QMainWindow):
             stored = StoredState(self.store)
             roomy = self.height() >= ROOMY_HEIGHT
             self.views.set_channels_visible(stored.flag("view/channelsVisible", roomy))
-            self.views.channelsVisibleChanged.connect(
-                lambda visible: self.store.setValue("view/channelsVisible", visible)
-            )
+            self.views.channelsVisibleChanged.connect(self._remember_channels_visible)
 
     @qt_virtual()
     def closeEvent(self, event: QCloseEvent) -> None:

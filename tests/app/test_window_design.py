@@ -302,3 +302,22 @@ def test_every_control_has_a_tooltip(window):
     assert tipless == []
     bar = window.findChild(QToolBar, "mainToolBar")
     assert all(action.toolTip() for action in bar.actions() if not action.isSeparator())
+
+
+def test_a_closed_window_leaves_nothing_alive(make_window, qapp):
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    window.choose_preset("sharpen")
+    gone = weakref.ref(window)
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    del window
+    gc.collect()
+    assert gone() is None  # a lambda holding the window kept 7 MB per window alive
+    assert [w for w in QApplication.topLevelWidgets() if w.isVisible()] == []
