@@ -511,7 +511,10 @@ class _ColumnSums:
             strides=(sums.strides[1] + channels * item, sums.strides[0], item),
             writeable=False,
         )
-        np.add.reduce(shifted, axis=0, out=out, initial=offset)
+        # Sums past float32 become ±inf, as einsum gave them, without a warning
+        # on stderr: the display maps them like any other value.
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.add.reduce(shifted, axis=0, out=out, initial=offset)
 
 
 def _add_offset(out: np.ndarray, offset: np.float32) -> None:
