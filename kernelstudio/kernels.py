@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 
 from kernelstudio.atomic import describe_os_error, read_regular_file, write_atomically
 from kernelstudio.convolution import check_kernel
+from kernelstudio.generators import GeneratorSettings, generate, parse_spec
 
 MAX_KERNEL_SIDE = 31
 """Largest kernel height or width accepted from text or files."""
@@ -287,62 +288,52 @@ class Kernel:
 class _Preset:
     slug: str
     name: str
-    rows: tuple[tuple[float, ...], ...]
+    spec: str
     display: str
 
 
-def _gaussian(size: int, sigma: float) -> tuple[tuple[float, ...], ...]:
-    offsets = np.arange(size) - size // 2
-    profile = np.exp(-(offsets**2) / (2.0 * sigma**2))
-    weights = np.outer(profile, profile)
-    return tuple(map(tuple, weights / weights.sum()))
-
-
-def _unsharp_mask(size: int, sigma: float, amount: float) -> tuple[tuple[float, ...], ...]:
-    # enhanced = original + amount * (original - blurred), as one kernel.
-    blurred = np.array(_gaussian(size, sigma))
-    identity = np.zeros_like(blurred)
-    identity[size // 2, size // 2] = 1.0
-    return tuple(map(tuple, identity + amount * (identity - blurred)))
-
-
-def _motion_blur(size: int) -> tuple[tuple[float, ...], ...]:
-    return tuple(map(tuple, np.eye(size) / size))
-
-
+# Every preset is a generator's output, so choosing one brings its sliders.
 _CATALOGUE = (
-    _Preset("identity", "Identity", ((0, 0, 0), (0, 1, 0), (0, 0, 0)), "clip"),
-    _Preset("box-blur", "Box blur", ((1 / 9,) * 3,) * 3, "clip"),
+    _Preset("identity", "Identity", "identity:size=3", "clip"),
+    _Preset("box-blur", "Box blur", "box:rows=3,cols=3", "clip"),
+    _Preset("gaussian-blur", "Gaussian blur", "binomial:size=3", "clip"),
+    _Preset("sharpen", "Sharpen", "sharpen:amount=1,neighbours=4", "clip"),
+    _Preset("vertical-edge", "Vertical edge", "prewitt:direction=left", "abs"),
+    _Preset("horizontal-edge", "Horizontal edge", "prewitt:direction=top", "abs"),
+    _Preset("outline", "Outline", "laplacian:neighbours=8,strength=-1", "abs"),
+    _Preset("emboss", "Emboss", "emboss:angle=-45,strength=1", "clip"),
+    _Preset("sobel-left", "Sobel left", "sobel:direction=left", "abs"),
+    _Preset("sobel-right", "Sobel right", "sobel:direction=right", "abs"),
+    _Preset("sobel-top", "Sobel top", "sobel:direction=top", "abs"),
+    _Preset("sobel-bottom", "Sobel bottom", "sobel:direction=bottom", "abs"),
+    _Preset("laplacian", "Laplacian", "laplacian:neighbours=4", "abs"),
+    _Preset("gaussian-blur-5x5", "Gaussian blur 5×5", "gaussian:sigma=1,size=5", "clip"),
     _Preset(
-        "gaussian-blur",
-        "Gaussian blur",
-        ((1 / 16, 1 / 8, 1 / 16), (1 / 8, 1 / 4, 1 / 8), (1 / 16, 1 / 8, 1 / 16)),
+        "unsharp-mask-5x5", "Unsharp mask 5×5", "unsharp-mask:sigma=1,amount=1,size=5", "clip"
+    ),
+    _Preset(
+        "motion-blur-7x7",
+        "Motion blur 7×7 (diagonal)",
+        f"motion-blur:length={7 * math.sqrt(2)!r},angle=-45",
         "clip",
     ),
-    _Preset("sharpen", "Sharpen", ((0, -1, 0), (-1, 5, -1), (0, -1, 0)), "clip"),
-    _Preset("vertical-edge", "Vertical edge", ((1, 0, -1),) * 3, "abs"),
-    _Preset("horizontal-edge", "Horizontal edge", ((1, 1, 1), (0, 0, 0), (-1, -1, -1)), "abs"),
-    _Preset("outline", "Outline", ((-1, -1, -1), (-1, 8, -1), (-1, -1, -1)), "abs"),
-    _Preset("emboss", "Emboss", ((-2, -1, 0), (-1, 1, 1), (0, 1, 2)), "clip"),
-    _Preset("sobel-left", "Sobel left", ((1, 0, -1), (2, 0, -2), (1, 0, -1)), "abs"),
-    _Preset("sobel-right", "Sobel right", ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)), "abs"),
-    _Preset("sobel-top", "Sobel top", ((1, 2, 1), (0, 0, 0), (-1, -2, -1)), "abs"),
-    _Preset("sobel-bottom", "Sobel bottom", ((-1, -2, -1), (0, 0, 0), (1, 2, 1)), "abs"),
-    _Preset("laplacian", "Laplacian", ((0, 1, 0), (1, -4, 1), (0, 1, 0)), "abs"),
-    _Preset("gaussian-blur-5x5", "Gaussian blur 5×5", _gaussian(5, 1.0), "clip"),
-    _Preset("unsharp-mask-5x5", "Unsharp mask 5×5", _unsharp_mask(5, 1.0, 1.0), "clip"),
-    _Preset("motion-blur-7x7", "Motion blur 7×7 (diagonal)", _motion_blur(7), "clip"),
 )
 
 
-def _read_only(rows: tuple[tuple[float, ...], ...]) -> np.ndarray:
-    weights = np.array(rows, dtype=np.float64)
+PRESET_GENERATORS: Mapping[str, GeneratorSettings] = MappingProxyType(
+    {preset.slug: parse_spec(preset.spec) for preset in _CATALOGUE}
+)
+"""The generator and parameters that make each preset, by slug."""
+
+
+def _read_only(weights: np.ndarray) -> np.ndarray:
+    weights = weights.copy()
     weights.flags.writeable = False
     return weights
 
 
 PRESETS: Mapping[str, np.ndarray] = MappingProxyType(
-    {preset.slug: _read_only(preset.rows) for preset in _CATALOGUE}
+    {slug: _read_only(generate(settings).weights) for slug, settings in PRESET_GENERATORS.items()}
 )
 """Preset weights by slug, in menu order. The arrays are read-only."""
 

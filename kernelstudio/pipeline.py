@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS, convolve
 from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.generators import GeneratorSettings, check_settings, generate
 from kernelstudio.kernels import MAX_KERNEL_SIDE, validate_kernel
 
 MAX_STAGES = 16
@@ -57,9 +58,22 @@ class Stage:
         A disabled stage is skipped.
     name : str
         What the person calls it.
+    generator : GeneratorSettings or None
+        The generator and parameters the weights were made from, so that the
+        window can show its sliders again; ``None`` for typed weights. The
+        weights are always what is applied: a stage whose weights are not
+        exactly what its generator makes (a typed edit, a hand-edited file,
+        settings a newer version wrote) drops the generator and keeps the
+        weights.
 
     Examples
     --------
+    >>> from kernelstudio.generators import parse_spec
+    >>> blur = Stage.generated(parse_spec("box:rows=1,cols=3"))
+    >>> blur.generator.spec
+    'box:rows=1,cols=3'
+    >>> Stage(blur.weights * 2, generator=blur.generator).generator is None
+    True
     >>> Stage([[1, 2, 1]], divisor=4).divisor
     4.0
     >>> Stage([[1, 2, 1]], divisor=0)
@@ -73,6 +87,33 @@ class Stage:
     offset: float = 0.0
     enabled: bool = True
     name: str = ""
+    generator: GeneratorSettings | None = None
+
+    @classmethod
+    def generated(cls, settings: GeneratorSettings, **fields: object) -> Stage:
+        """Make a stage of what `settings` generate, remembering the settings.
+
+        Raises
+        ------
+        GeneratorError
+            If the settings name no generator or hold values it refuses.
+        """
+        settings = check_settings(settings.slug, settings.values)
+        return cls(generate(settings).weights, generator=settings, **fields)
+
+    def _generator_of(self, weights: np.ndarray) -> GeneratorSettings | None:
+        settings = self.generator
+        if settings is None:
+            return None
+        if not isinstance(settings, GeneratorSettings):
+            raise ValueError(
+                f"a stage's generator must be GeneratorSettings; got {type(settings).__name__}"
+            )
+        try:
+            made = generate(check_settings(settings.slug, settings.values)).weights
+        except ValueError:  # a generator or a range this version does not have
+            return None
+        return settings if np.array_equal(made, weights) else None
 
     def __post_init__(self) -> None:
         weights = validate_kernel(self.weights)
@@ -96,6 +137,7 @@ class Stage:
         object.__setattr__(self, "enabled", bool(self.enabled))
         if not isinstance(self.name, str):
             raise ValueError(f"a stage's name must be text; got {type(self.name).__name__}")
+        object.__setattr__(self, "generator", self._generator_of(weights))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Stage):
@@ -114,6 +156,7 @@ class Stage:
             self.offset,
             self.enabled,
             self.name,
+            self.generator,
         )
 
     @property

@@ -4,7 +4,8 @@ A recipe file holds the stages and every option::
 
     {"format": "kernelstudio-recipe", "version": 1,
      "stages": [{"name": "blur", "weights": [[1, 2, 1]], "divisor": 4,
-                 "offset": 0, "enabled": true}],
+                 "offset": 0, "enabled": true,
+                 "generator": {"name": "binomial", "parameters": {"size": 3}}}],
      "border": "mirror", "flip": false, "grey": false,
      "channels": "rgb", "alpha": "keep", "display": "clip"}
 
@@ -12,6 +13,12 @@ Only ``stages`` and each stage's ``weights`` are required; every other field
 has the default of :class:`~kernelstudio.pipeline.Stage` and
 :class:`~kernelstudio.pipeline.Recipe`. Unknown fields are ignored, so a newer
 Kernel Studio may add some without breaking older files.
+
+A stage's ``generator`` (see :mod:`kernelstudio.generators`) says how its
+weights were made, so that loading brings back the window's sliders. The
+weights are what is applied: a generator that this version does not know,
+parameters it refuses, or weights that are not exactly what the generator
+makes (a hand-edited file) load as the weights alone.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pathlib import Path
 from kernelstudio.atomic import describe_os_error, read_regular_file, write_atomically
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.generators import GeneratorError, GeneratorSettings, check_settings
 from kernelstudio.kernels import (
     KERNEL_FILE_FORMAT,
     MAX_KERNEL_FILE_BYTES,
@@ -60,16 +68,7 @@ def recipe_to_json(recipe: Recipe) -> str:
     document = {
         "format": RECIPE_FILE_FORMAT,
         "version": RECIPE_FILE_VERSION,
-        "stages": [
-            {
-                "name": stage.name,
-                "weights": stage.weights.tolist(),
-                "divisor": stage.divisor,
-                "offset": stage.offset,
-                "enabled": stage.enabled,
-            }
-            for stage in recipe.stages
-        ],
+        "stages": [_stage_document(stage) for stage in recipe.stages],
         "border": recipe.border,
         "flip": recipe.flip,
         "grey": recipe.grey,
@@ -78,6 +77,22 @@ def recipe_to_json(recipe: Recipe) -> str:
         "display": recipe.display,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _stage_document(stage: Stage) -> dict[str, object]:
+    document: dict[str, object] = {
+        "name": stage.name,
+        "weights": stage.weights.tolist(),
+        "divisor": stage.divisor,
+        "offset": stage.offset,
+        "enabled": stage.enabled,
+    }
+    if stage.generator is not None:
+        document["generator"] = {
+            "name": stage.generator.slug,
+            "parameters": stage.generator.values,
+        }
+    return document
 
 
 def recipe_from_json(text: str, *, source: str = "recipe file") -> Recipe:
@@ -175,7 +190,24 @@ def _stage(entry: object, path: str) -> Stage:
         offset=file_number(entry.get("offset", 0.0), f"{path}.offset"),
         enabled=_flag(entry, "enabled", f"{path}.enabled", default=True),
         name=name,
+        generator=_generator(entry.get("generator"), f"{path}.generator"),
     )
+
+
+def _generator(entry: object, path: str) -> GeneratorSettings | None:
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise ValueError(f"{path} is {brief(entry)}; it must be an object with 'name'")
+    slug, parameters = entry.get("name"), entry.get("parameters", {})
+    if not isinstance(slug, str):
+        raise ValueError(f"{path}.name is {brief(slug)}; it must be text")
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{path}.parameters is {brief(parameters)}; it must be an object")
+    try:
+        return check_settings(slug, parameters)
+    except GeneratorError:  # from a newer version: the weights alone are kept
+        return None
 
 
 def _flag(document: dict[str, object], key: str, path: str, *, default: bool) -> bool:

@@ -79,6 +79,7 @@ from kernelstudio.describe import describe_image
 from kernelstudio.display import white_level
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
+    PRESET_GENERATORS,
     PRESET_NAMES,
     PRESETS,
     Kernel,
@@ -373,7 +374,13 @@ class MainWindow(QMainWindow):
 
     def choose_preset(self, slug: str) -> None:
         """Use a built-in preset for the selected stage, with the display mapping that suits it."""
-        stage = replace(self.controller.stage, weights=PRESETS[slug], divisor=1.0, offset=0.0)
+        stage = replace(
+            self.controller.stage,
+            weights=PRESETS[slug],
+            generator=PRESET_GENERATORS[slug],
+            divisor=1.0,
+            offset=0.0,
+        )
         self.apply_recipe(
             self._with_stage(stage, display=PRESET_DISPLAY[slug]), f"Preset {PRESET_NAMES[slug]}"
         )

@@ -35,6 +35,7 @@ from kernelstudio.app.kernel_editor import AppliedKernel, KernelEditor, resize_c
 from kernelstudio.app.options_panel import OptionsPanel
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
+    PRESET_GENERATORS,
     PRESET_NAMES,
     PRESETS,
     Kernel,
@@ -497,7 +498,13 @@ class RecipePanel(QWidget):
         if isinstance(choice, str) and choice in PRESETS:
             self._propose(
                 lambda: self._with_stage(
-                    replace(self._stage(), weights=PRESETS[choice], divisor=1.0, offset=0.0),
+                    replace(
+                        self._stage(),
+                        weights=PRESETS[choice],
+                        generator=PRESET_GENERATORS[choice],
+                        divisor=1.0,
+                        offset=0.0,
+                    ),
                     display=PRESET_DISPLAY[choice],
                 ),
                 f"Preset {PRESET_NAMES[choice]}",
