@@ -29,6 +29,7 @@ from kernelstudio import __version__
 from kernelstudio.atomic import check_replaceable, describe_os_error, publish
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, white_level
+from kernelstudio.generators import GENERATORS, generate, looks_like_spec, parse_spec
 from kernelstudio.imageio import (
     WRITE_EXTENSIONS,
     ImageLoadError,
@@ -39,6 +40,7 @@ from kernelstudio.imageio import (
 )
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
+    PRESET_GENERATORS,
     PRESET_NAMES,
     PRESETS,
     Kernel,
@@ -179,8 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="SPEC",
         help=(
-            "a preset slug, built-in or saved in the window (see 'kernelstudio "
-            "presets'), a kernel or recipe JSON file, or rows such as "
+            "a preset slug, built-in or saved in the window, a generator with its "
+            "parameters such as 'gaussian:sigma=2.5' or "
+            "'gabor:sigma=3,theta=45,wavelength=8' (angles in degrees; see "
+            "'kernelstudio presets'), a kernel or recipe JSON file, or rows such as "
             "'1/16 1/8 1/16; 1/8 1/4 1/8; 1/16 1/8 1/16'; repeat -k to stack "
             "kernels, each applied to the result of the one before (at most 16)"
         ),
@@ -383,9 +387,15 @@ class _Resolved:
 
 
 def _resolve_kernel(spec: str) -> _Resolved:
-    # A built-in slug, a file, a saved preset's slug, inline rows: in that order.
+    # A built-in slug, a generator with parameters, a file, a saved preset's slug,
+    # a bare generator name, inline rows: in that order.
     if spec in PRESETS:
-        return _Resolved((Stage(PRESETS[spec], name=spec),), PRESET_DISPLAY[spec])
+        return _Resolved(
+            (Stage(PRESETS[spec], name=spec, generator=PRESET_GENERATORS[spec]),),
+            PRESET_DISPLAY[spec],
+        )
+    if ":" in spec and looks_like_spec(spec):
+        return _generated(spec)
     folder = user_presets_folder()
     path = Path(spec)
     # os.path answers False for text that cannot be a file name (too long, NUL…).
@@ -394,6 +404,16 @@ def _resolve_kernel(spec: str) -> _Resolved:
     saved = folder / f"{spec}.json"
     if _SLUG.fullmatch(spec) and os.path.lexists(saved):
         return _from_file(saved, what=f"your preset {_quoted(spec)} ({saved}) cannot be used: ")
+    if looks_like_spec(spec):
+        return _generated(spec)
+    unknown = _GENERATOR_LIKE.fullmatch(spec)
+    if unknown:
+        nearest = difflib.get_close_matches(unknown.group(1), list(GENERATORS), n=1)
+        hint = f"did you mean {nearest[0]}? " if nearest else ""
+        raise CommandError(
+            f"no generator {_quoted(unknown.group(1))}; {hint}"
+            f"'{PROG} presets' lists the generators and their parameters"
+        )
     try:
         return _Resolved((Stage(parse_kernel(spec), name="custom"),))
     except ValueError as error:
@@ -404,6 +424,21 @@ def _resolve_kernel(spec: str) -> _Resolved:
             f"kernel {_quoted(spec)} is not a preset, a kernel file or rows of weights: "
             f"{_brief_detail(str(error))}"
         ) from None
+
+
+_GENERATOR_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9-]*):.*", re.DOTALL)
+
+
+def _generated(spec: str) -> _Resolved:
+    try:
+        settings = parse_spec(spec)
+        made = generate(settings)
+        stage = Stage(made.weights, name=settings.spec, generator=settings)
+    except ValueError as error:
+        raise CommandError(_brief_detail(str(error))) from None
+    for note in made.notes:
+        _report(sys.stderr, f"{PROG}: note: {note}")
+    return _Resolved((stage,), GENERATORS[settings.slug].display)
 
 
 def _from_file(path: Path, what: str = "") -> _Resolved:
@@ -874,6 +909,14 @@ def _list_presets(stdout: TextIO, stderr: TextIO) -> int:
         lines.append(f"  {slug:<{width}}  {height}×{columns}{scaling}  {kernel.name}{hidden}")
     if not saved:
         lines.append("  none yet (save one in the window: Save Kernel as Preset…)")
+    lines.extend(["", "Generators: -k NAME:PARAMETER=VALUE,… (angles in degrees):"])
+    for entry in GENERATORS.values():
+        lines.append(f"  {entry.slug} — {entry.title}, such as -k {entry.example()}")
+        names = max(len(parameter.name) for parameter in entry.parameters)
+        lines.extend(
+            f"      {parameter.name:<{names}}  {parameter.describe()}"
+            for parameter in entry.parameters
+        )
     for line in lines:
         _report(stdout, line)
     return 0

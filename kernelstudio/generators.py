@@ -143,11 +143,23 @@ class Parameter:
             text = f"a number from {self.minimum:g} to {self.maximum:g}{unit}"
         return text + (" or auto" if self.optional else "")
 
+    def describe(self) -> str:
+        """Say what values the parameter takes and whether it must be given.
+
+        Examples
+        --------
+        >>> GENERATORS["gaussian"].parameter("size").describe()
+        'an odd whole number from 1 to 31 or auto (default auto)'
+        """
+        default = "required" if self.required else f"default {_spec_value(self.default)}"
+        return f"{self.describe_range()} ({default})"
+
     def check(self, value: object, generator: str) -> object:
         """Return `value` as this parameter's type, or raise :class:`GeneratorError` naming it."""
         if value is None and self.optional:
             return None
-        problem = f"{generator}: {self.name} is {value!r}; it must be {self.describe_range()}"
+        shown = format(value, "g") if type(value) in (int, float) else repr(value)
+        problem = f"{generator}: {self.name} is {shown}; it must be {self.describe_range()}"
         if self.kind == "choice":
             matches = [choice for choice in self.choices if choice == value]
             if not matches:
@@ -239,6 +251,9 @@ class Generator:
         The function itself.
     parameters : tuple of Parameter
         In signature order.
+    display : str
+        The display mapping that reads best for its results: ``abs`` for
+        kernels that sum to 0 (edges), ``clip`` for the others.
     """
 
     slug: str
@@ -246,6 +261,7 @@ class Generator:
     summary: str
     function: Callable[..., np.ndarray]
     parameters: tuple[Parameter, ...]
+    display: str = "clip"
 
     def parameter(self, name: str) -> Parameter:
         """Return the parameter called `name`; :class:`GeneratorError` lists the others."""
@@ -261,22 +277,17 @@ class Generator:
             self.slug, {parameter.name: parameter.start for parameter in self.parameters}
         )
 
-    def usage(self) -> str:
-        """One line listing the parameters, their defaults and ranges.
+    def example(self) -> str:
+        """Return a ``-k`` spec with every required parameter at its slider's start.
 
         Examples
         --------
-        >>> GENERATORS["disk"].usage()
-        'disk:radius=3 — radius: a number from 0.5 to 15.5 px'
+        >>> GENERATORS["gabor"].example()
+        'gabor:sigma=1,theta=0,wavelength=8'
         """
-        example = ",".join(f"{p.name}={_spec_value(p.start)}" for p in self.parameters)
-        ranges = "; ".join(
-            f"{p.name}: {p.describe_range()}"
-            + ("" if p.required else f", default {_spec_value(p.default)}")
-            for p in self.parameters
-        ).replace(", default None", ", default auto")
-        spec = f"{self.slug}:{example}" if example else self.slug
-        return f"{spec} — {ranges}" if ranges else spec
+        required = [p for p in self.parameters if p.required]
+        words = ",".join(f"{p.name}={_spec_value(p.start)}" for p in required)
+        return f"{self.slug}:{words}" if words else self.slug
 
 
 _REGISTRY: dict[str, Generator] = {}
@@ -286,7 +297,7 @@ GENERATORS: Mapping[str, Generator] = MappingProxyType(_REGISTRY)
 
 
 def generator(
-    slug: str, title: str
+    slug: str, title: str, display: str = "clip"
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register a kernel generator; its parameters come from its annotated signature.
 
@@ -310,7 +321,7 @@ def generator(
                 )
             return function(*bound.args, **bound.kwargs)
 
-        _REGISTRY[slug] = Generator(slug, title, summary, checked, parameters)
+        _REGISTRY[slug] = Generator(slug, title, summary, checked, parameters, display)
         return checked
 
     return register
@@ -452,7 +463,7 @@ def parse_spec(text: str) -> GeneratorSettings:
     >>> parse_spec("gaussian:sigma=50")
     Traceback (most recent call last):
     ...
-    kernelstudio.generators.GeneratorError: gaussian: sigma is 50.0; it must be a number
+    kernelstudio.generators.GeneratorError: gaussian: sigma is 50; it must be a number
     from 0.1 to 10 px
     """
     match = _SPEC.fullmatch(text)
@@ -674,7 +685,7 @@ def elliptical_gaussian(
     return weights / weights.sum()
 
 
-@generator("log", "Laplacian of Gaussian")
+@generator("log", "Laplacian of Gaussian", display="abs")
 def laplacian_of_gaussian(sigma: Sigma, size: AutoSide = None) -> np.ndarray:
     """Make the Laplacian of a Gaussian blur (negative centre), summing to exactly 0.
 
@@ -721,7 +732,7 @@ def laplacian_of_gaussian(sigma: Sigma, size: AutoSide = None) -> np.ndarray:
     return weights
 
 
-@generator("dog", "Difference of Gaussians")
+@generator("dog", "Difference of Gaussians", display="abs")
 def difference_of_gaussians(
     sigma1: Sigma,
     sigma2: Annotated[float, Range(0.1, 10.0, "px", 0.1, start=2.0)],
@@ -748,7 +759,7 @@ def difference_of_gaussians(
     return np.outer(narrow, narrow) - np.outer(wide, wide)
 
 
-@generator("gabor", "Gabor")
+@generator("gabor", "Gabor", display="abs")
 def gabor(
     sigma: Sigma,
     theta: Angle,
@@ -772,7 +783,8 @@ def gabor(
     phase : float
         The cosine's phase ψ in **degrees** (0 gives a bright centre stripe).
     size : int or None
-        An odd side; ``None`` picks the smallest that holds 3 σ of the envelope.
+        An odd side; ``None`` picks the smallest square that holds the
+        envelope's 3σ ellipse.
 
     Notes
     -----
@@ -790,10 +802,11 @@ def gabor(
     radians, phase_radians = math.radians(theta), math.radians(phase)
     sigma_y = sigma / aspect
     if size is None:
-        cos, sin = abs(math.cos(radians)), abs(math.sin(radians))
-        needed = math.ceil(
-            max(3 * sigma * cos, 3 * sigma_y * sin, 3 * sigma * sin, 3 * sigma_y * cos)
-        )
+        # The bounding box of the envelope's 3σ ellipse, turned by theta.
+        cos, sin = math.cos(radians), math.sin(radians)
+        across_x = math.hypot(3 * sigma * cos, 3 * sigma_y * sin)
+        across_y = math.hypot(3 * sigma * sin, 3 * sigma_y * cos)
+        needed = math.ceil(max(across_x, across_y) - 1e-9)
         half = _fitted_half(max(needed, 1), "gabor", "the envelope")
     else:
         half = size // 2
@@ -925,7 +938,7 @@ def unsharp_mask(
     return sharp + amount * (sharp - blurred)
 
 
-@generator("sobel", "Sobel")
+@generator("sobel", "Sobel", display="abs")
 def sobel(direction: Direction, size: Literal[3, 5, 7] = 3) -> np.ndarray:
     """Make the Sobel derivative: positive where the `direction` side is brighter.
 
@@ -947,7 +960,7 @@ def sobel(direction: Direction, size: Literal[3, 5, 7] = 3) -> np.ndarray:
     return _derivative(direction, smoothing, slope)
 
 
-@generator("scharr", "Scharr")
+@generator("scharr", "Scharr", display="abs")
 def scharr(direction: Direction) -> np.ndarray:
     """Make the Scharr derivative: Sobel with ``[3 10 3]`` smoothing, closer to isotropic.
 
@@ -963,7 +976,7 @@ def scharr(direction: Direction) -> np.ndarray:
     return _derivative(direction, np.array([3.0, 10.0, 3.0]), np.array([-1.0, 0.0, 1.0]))
 
 
-@generator("prewitt", "Prewitt")
+@generator("prewitt", "Prewitt", display="abs")
 def prewitt(direction: Direction) -> np.ndarray:
     """Make the Prewitt derivative: a difference across three unweighted rows or columns.
 
@@ -1002,7 +1015,7 @@ def emboss(angle: Angle, strength: Annotated[float, Range(0.0, 5.0, "", 0.1)] = 
     return _identity(3, 3) + strength * ring + 0.0
 
 
-@generator("laplacian", "Laplacian")
+@generator("laplacian", "Laplacian", display="abs")
 def laplacian(
     neighbours: Literal[4, 8] = 4,
     strength: Annotated[float, Range(-4.0, 4.0, "", 0.1)] = 1.0,
