@@ -1,6 +1,7 @@
 """The recipe pipeline against independent oracles: scipy.ndimage per stage, slow loops."""
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -402,3 +403,26 @@ def test_weighted_with_an_all_zero_kernel_is_the_offset():
     image = transparent_image()
     result = render(image, Recipe.single(np.zeros((3, 3)), alpha="weighted", offset=9.0))
     np.testing.assert_array_equal(result[..., :3], 9.0)
+
+
+# Generated stages -----------------------------------------------------------
+
+
+def test_a_stage_made_by_a_generator_remembers_it_until_its_weights_change():
+    from kernelstudio.generators import parse_spec
+
+    settings = parse_spec("box:rows=3,cols=5")
+    stage = Stage.generated(settings, divisor=2, name="wide")
+    np.testing.assert_array_equal(stage.weights, np.full((3, 5), 1 / 15))
+    assert (stage.generator, stage.divisor, stage.name) == (settings, 2.0, "wide")
+    assert replace(stage, enabled=False, offset=3).generator == settings
+    assert replace(stage, weights=np.full((3, 5), 1 / 15)).generator == settings
+    typed = replace(stage, weights=np.full((3, 5), 0.1))
+    assert typed.generator is None
+    assert typed != stage
+    assert Stage(np.full((3, 5), 1 / 15)) != stage  # same weights, not made the same way
+
+
+def test_a_stage_refuses_a_generator_that_is_not_settings():
+    with pytest.raises(ValueError, match="generator must be GeneratorSettings; got str"):
+        Stage([[1.0]], generator="gaussian:sigma=1")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -266,3 +267,70 @@ def test_kernel_or_recipe_follows_the_format(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(KernelFileError, match=r"'bad\.json' is not valid JSON"):
         read_kernel_or_recipe_file(tmp_path / "bad.json")
+
+
+# Generated stages -----------------------------------------------------------
+
+
+def _generated_document(**generator):
+    from kernelstudio.generators import gaussian
+
+    entry = {"name": "gaussian", "parameters": {"sigma": 1.5}, **generator}
+    return {"stages": [{"weights": gaussian(1.5).tolist(), "generator": entry}]}
+
+
+def test_a_generated_stage_keeps_its_generator_through_a_file(tmp_path):
+    from kernelstudio.generators import parse_spec
+
+    stage = Stage.generated(parse_spec("motion-blur:length=6,angle=30"), name="streak")
+    recipe = Recipe((stage, Stage([[1, 0, -1]])))
+    write_recipe_file(tmp_path / "r.json", recipe)
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["stages"][0]["generator"] == {
+        "name": "motion-blur",
+        "parameters": {"length": 6.0, "angle": 30.0},
+    }
+    assert "generator" not in document["stages"][1]
+    loaded = read_recipe_file(tmp_path / "r.json")
+    assert loaded == recipe
+    assert loaded.stages[0].generator.spec == "motion-blur:length=6,angle=30"
+
+
+def test_a_file_whose_weights_were_edited_by_hand_loads_the_weights_alone():
+    document = _generated_document()
+    document["stages"][0]["weights"][4][4] += 0.01
+    stage = recipe_from_json(json.dumps(document)).stages[0]
+    assert stage.generator is None
+    assert stage.weights[4, 4] == document["stages"][0]["weights"][4][4]
+
+
+@pytest.mark.parametrize(
+    "generator",
+    [
+        {"name": "from-a-newer-version"},
+        {"parameters": {"sigma": 99}},
+        {"parameters": {"sigma": "wide"}},
+        {"parameters": {"sigma": True}},
+        {"parameters": {"sigma": [[[1.5]]]}},
+        {"parameters": {"sigma": 1.5, "colour": "red"}},
+    ],
+)
+def test_generator_settings_this_version_cannot_make_load_as_weights(generator):
+    stage = recipe_from_json(json.dumps(_generated_document(**generator))).stages[0]
+    assert stage.generator is None
+    np.testing.assert_array_equal(stage.weights, _generated_document()["stages"][0]["weights"])
+
+
+@pytest.mark.parametrize(
+    ("generator", "message"),
+    [
+        ("gaussian", "stages[0].generator is 'gaussian'; it must be an object with 'name'"),
+        ({"name": 3}, "stages[0].generator.name is 3; it must be text"),
+        ({"name": "gaussian", "parameters": [1.5]}, "stages[0].generator.parameters is [1.5]"),
+    ],
+)
+def test_a_generator_entry_of_the_wrong_shape_is_refused_naming_it(generator, message):
+    document = _generated_document()
+    document["stages"][0]["generator"] = generator
+    with pytest.raises(RecipeFileError, match=re.escape(message)):
+        recipe_from_json(json.dumps(document))
