@@ -167,6 +167,10 @@ def convolve(
 
     - *separable* kernels (rank 1, such as box, Gaussian and Sobel) run as a
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
+    - *low-rank* kernels (a sum of a few separable ones, such as unsharp
+      masks, differences and Laplacians of Gaussians, Gabor filters) run as
+      one pair of passes per term, when every pixel is finite and that is
+      cheaper than the dense sum;
     - *dense* kernels (over a third of the weights non-zero) take one matrix
       product per output row, which gives the vertical sum under every kernel
       column, then add those sums shifted by their column;
@@ -537,9 +541,13 @@ def _uses_einsum(weights: np.ndarray, channels: int) -> bool:
     return bool(np.all(weights)) and (channels > 1 or weights.shape[1] == 1)
 
 
-def _accumulate(band: np.ndarray, weights: np.ndarray, channels: int, out: np.ndarray) -> None:
+def _accumulate(
+    band: np.ndarray, weights: np.ndarray, channels: int, out: np.ndarray, *, finite: bool = False
+) -> None:
     # out[r, x] = sum over (dy, dx) of weights[dy, dx] * band[r + dy, x + dx * channels]
-    if not _uses_einsum(weights, channels):
+    # With `finite` bands, zero weights cannot spread NaN, so einsum may take them.
+    einsum = (channels > 1 or weights.shape[1] == 1) if finite else _uses_einsum(weights, channels)
+    if not einsum:
         _add_weight_by_weight(band, weights, channels, out)
         return
     # einsum reads every shifted view once per output element, where
@@ -596,6 +604,73 @@ class _Separable(_Direct):
         _add_offset(result[start:stop], offset)
 
 
+class _LowRank(_Direct):
+    """A sum of rank-1 kernels ``outer(column_k, row_k)``: a pair of 1-D passes per term."""
+
+    def __init__(self, terms: list[tuple[np.ndarray, np.ndarray]]):
+        self.height = terms[0][0].size
+        self.terms = [
+            (column.astype(np.float32).reshape(-1, 1), row.astype(np.float32).reshape(1, -1))
+            for column, row in terms
+        ]
+        # Finite bands let einsum read every tap once: about 1.5 multiply-adds of
+        # the dense method per tap (1 MP RGB, 15×15: two terms 12 ms, dense 20 ms).
+        self.cost = sum(3 * (column.size + row.size) // 2 for column, row in self.terms)
+
+    def __call__(
+        self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
+    ) -> None:
+        rows = stop - start
+        band = source.band(start, rows + self.height - 1)
+        columns = scratch("columns", (rows, band.shape[1]))
+        term = scratch("low-rank-term", (rows, result.shape[1]))
+        out = result[start:stop]
+        for index, (column, row) in enumerate(self.terms):
+            _accumulate(band, column, 1, columns, finite=True)
+            _accumulate(columns, row, source.channels, out if index == 0 else term, finite=True)
+            if index:
+                out += term
+        _add_offset(out, offset)
+
+
+def low_rank_terms(kernel: ArrayLike, most: int = 4) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Split a kernel into at most `most` rank-1 terms whose outer products add up to it.
+
+    Each term is peeled off through the largest remaining weight (Gaussian
+    elimination with complete pivoting), so a kernel of rank ``r`` gives ``r``
+    terms, exact to rounding.
+
+    Returns
+    -------
+    list of (column, row) or None
+        The terms, or ``None`` when more than `most` are needed (what is left
+        stays above 1e-9 of the largest weight) or the kernel is all zeros.
+
+    Examples
+    --------
+    >>> unsharp = 2 * np.eye(3)[1:2].T @ np.eye(3)[1:2] - np.full((3, 3), 1 / 9)
+    >>> terms = low_rank_terms(unsharp)
+    >>> len(terms), bool(np.allclose(sum(np.outer(c, r) for c, r in terms), unsharp))
+    (2, True)
+    >>> low_rank_terms(np.eye(5)) is None
+    True
+    """
+    remaining = np.array(kernel, dtype=np.float64)
+    tolerance = 1e-9 * float(np.abs(remaining).max())
+    if tolerance == 0.0:
+        return None
+    terms = []
+    while np.abs(remaining).max() > tolerance:
+        if len(terms) == most:
+            return None
+        row, column = np.unravel_index(np.argmax(np.abs(remaining)), remaining.shape)
+        column_factor = remaining[:, column] / remaining[row, column]
+        row_factor = remaining[row, :].copy()
+        terms.append((column_factor, row_factor))
+        remaining -= np.outer(column_factor, row_factor)
+    return terms
+
+
 class _Fourier:
     """Overlap-save: spectra of overlapping tiles times the kernel's spectrum."""
 
@@ -648,6 +723,13 @@ def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, 
     if factors is not None:
         return _Separable(*factors)
     dense_cost, sparse_cost = _dense_cost(weights), _sparse_cost(weights)
+    # A NaN or infinity would reach, through terms that cancel, outputs that
+    # give it no weight: the low-rank sum is for finite pixels only.
+    terms = low_rank_terms(weights) if _suits_fft(planes) else None
+    if terms is not None:
+        low_rank = _LowRank(terms)
+        if low_rank.cost < min(dense_cost, sparse_cost):
+            return low_rank
     if min(dense_cost, sparse_cost) > FFT_COST and _suits_fft(planes):
         side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
         # Integer pixels span at most 1:65535, where float32 spectra are exact

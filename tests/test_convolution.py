@@ -302,6 +302,19 @@ ENGINE_KERNELS = {
     "wide-column-sums": (np.random.default_rng(7).normal(size=(5, 21)), "_ColumnSums"),
     "half-empty-column-sums": (np.triu(np.ones((7, 7))), "_ColumnSums"),
     "fourier": (np.random.default_rng(2).normal(size=(23, 25)), "_Fourier"),
+    # Two and three separable terms: a difference of Gaussians, and an unsharp
+    # mask plus a ridge, whose peeled terms hold zeros.
+    "low-rank-two": (
+        np.outer(*[cv2.getGaussianKernel(15, 1.5).ravel()] * 2)
+        - np.outer(*[cv2.getGaussianKernel(15, 3.0).ravel()] * 2),
+        "_LowRank",
+    ),
+    "low-rank-three": (
+        np.pad([[0, 0, 0], [0, 2, 0], [0, 0, 0]], 4)
+        - np.full((11, 11), 1 / 121)
+        + 0.3 * np.outer(np.hanning(11), np.sin(np.arange(11))),
+        "_LowRank",
+    ),
 }
 
 
@@ -369,6 +382,8 @@ NON_FINITE_KERNELS = {
     "sobel": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], float),
     "sparse": np.eye(5)[::-1] * np.arange(1, 6),
     "fft-sized": np.random.default_rng(14).normal(size=(25, 25)),
+    # Low rank on finite images; its terms would spread NaN where the sum is 0.
+    "low-rank-sized": np.pad([[0, 0, 0], [0, 2, 0], [0, 0, 0]], 4) - np.full((11, 11), 1 / 121),
 }
 
 
@@ -539,3 +554,17 @@ def test_explain_pixel_refuses_bad_requests(arguments, message):
     image = np.zeros((5, 7, 3))
     with pytest.raises(ValueError, match=message):
         explain_pixel(image, np.ones((3, 3)), **arguments)
+
+
+def test_low_rank_terms_add_up_to_the_kernel_and_stop_at_four():
+    from kernelstudio.convolution import low_rank_terms
+
+    rng = np.random.default_rng(21)
+    for rank in (1, 2, 3, 4):
+        kernel = sum(np.outer(rng.normal(size=9), rng.normal(size=7)) for _ in range(rank))
+        terms = low_rank_terms(kernel)
+        assert len(terms) == rank
+        rebuilt = sum(np.outer(column, row) for column, row in terms)
+        np.testing.assert_allclose(rebuilt, kernel, atol=1e-12 * np.abs(kernel).max())
+    assert low_rank_terms(rng.normal(size=(9, 7))) is None
+    assert low_rank_terms(np.zeros((3, 3))) is None
