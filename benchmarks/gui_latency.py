@@ -11,6 +11,13 @@ non-separable 3×3 kernel: the common worst case), and measures:
 - the longest gap between ticks of a 1 ms GUI-thread timer while the jobs run,
   which is how long the window could not react to input.
 
+Then, on the 1 MP image, it drags each generator's slider in the "From
+parameters" panel as a person would (one step every 16 ms, a 60 Hz pointer)
+across a range that keeps the kernel at most 15×15, and measures, for every
+step, slider moved → result view repainted with that step's kernel, and how
+many of the steps were computed at all (latest wins: steps that arrive while
+a job runs are superseded, never queued).
+
 Medians over the edits are printed; nothing is asserted.
 """
 
@@ -30,7 +37,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit
 
 from kernelstudio.app import MainWindow
 from kernelstudio.app.launch import configure_application, freeze_after_first_result
@@ -115,6 +122,57 @@ def measure(app: QApplication, window: MainWindow, edits: int) -> dict[str, floa
     }
 
 
+# (generator, parameters held, slider dragged, from, to): every kernel at most 15×15.
+DRAGS = (
+    ("gaussian", {}, "sigma", 1.0, 2.3),
+    ("disk", {}, "radius", 2.0, 7.0),
+    ("motion-blur", {"length": 15.0}, "angle", 0.0, 90.0),
+    ("log", {}, "sigma", 1.0, 2.3),
+    ("gabor", {"sigma": 2.3, "wavelength": 6.0}, "theta", 0.0, 90.0),
+    ("unsharp-mask", {"amount": 1.5}, "sigma", 1.0, 2.3),
+)
+STEP_MS = 16
+
+
+def drag(app: QApplication, window: MainWindow, slug: str, held: dict, name: str, low, high):
+    """Drag one parameter from `low` to `high`, a step per frame: (latencies, computed, steps).
+
+    The spin box beside the slider is set, as a drag or the wheel sets it;
+    each step's latency runs to the repaint of the result its kernel made.
+    """
+    combo = window.findChild(QComboBox, "generatorCombo")
+    combo.setCurrentIndex(combo.findData(slug))
+    for held_name, value in held.items():
+        window.findChild(QAbstractSpinBox, f"spin_{held_name}").setValue(value)
+    wait_until(app, lambda: window.controller.is_idle and window.controller.rendering)
+    spin = window.findChild(QAbstractSpinBox, f"spin_{name}")
+    result_canvas = window.views.views["result"].getViewWidget()
+    painted_at: dict[object, float] = {}
+    computed = [0]
+
+    def on_rendering(rendering) -> None:
+        result_canvas.viewport().repaint()
+        generator = rendering.recipe.stages[window.controller.selected].generator
+        painted_at.setdefault(generator, time.perf_counter())
+        computed[0] += 1
+
+    window.controller.renderingReady.connect(on_rendering)
+    moved_at: dict[object, float] = {}
+    steps = 40
+    next_step = time.perf_counter()
+    for step in range(steps):
+        while time.perf_counter() < next_step:
+            app.processEvents()
+        spin.setValue(low + (high - low) * step / (steps - 1))
+        expected = window.controller.stage.generator.with_values(**{name: spin.value()})
+        moved_at.setdefault(expected, time.perf_counter())
+        next_step += STEP_MS / 1000
+    wait_until(app, lambda: window.controller.is_idle and expected in painted_at)
+    window.controller.renderingReady.disconnect(on_rendering)
+    latencies = [painted_at[key] - moved for key, moved in moved_at.items() if key in painted_at]
+    return latencies, computed[0], len(moved_at)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=15, help="edits per image (default 15)")
@@ -153,8 +211,34 @@ def main() -> int:
                 f"{figures['edit_to_paint_ms']:>12.1f}ms"
                 f"{figures['longest_stall_ms']:>8.0f}ms"
             )
+        print(f"medians over {options.edits} edits each; numpy {np.__version__}, 2-core machine")
+        print()
+        slider_image = images[1] if len(images) > 1 else images[0]
+        window.open_path(slider_image)
+        wait_until(
+            app,
+            lambda: (
+                window.controller.image is not None
+                and window.controller.image.name == slider_image.name
+                and window.controller.is_idle
+            ),
+        )
+        height, width = window.controller.image.pixels.shape[:2]
+        print(f"dragging a slider on {slider_image.name} ({height * width / 1e6:.1f} MP, RGB)")
+        print(f"{'generator':<30}{'kernel':>10}{'median':>10}{'p90':>9}{'computed':>12}")
+        for slug, held, name, low, high in DRAGS:
+            latencies, computed, steps = drag(app, window, slug, held, name, low, high)
+            shape = window.controller.stage.weights.shape
+            latencies.sort()
+            print(
+                f"{slug + ' ' + name + f' {low:g}→{high:g}':<30}"
+                f"{shape[0]:>6}×{shape[1]:<3}"
+                f"{1000 * statistics.median(latencies):>8.1f}ms"
+                f"{1000 * latencies[int(0.9 * (len(latencies) - 1))]:>7.1f}ms"
+                f"{computed:>6} of {steps}"
+            )
+        print(f"a step every {STEP_MS} ms; latency = step → result view repainted")
         window.close()
-    print(f"medians over {options.edits} edits each; numpy {np.__version__}, 2-core machine")
     return 0
 
 

@@ -893,7 +893,10 @@ def _list_presets(stdout: TextIO, stderr: TextIO) -> int:
     lines = ["Built-in presets:"]
     for slug, weights in PRESETS.items():
         height, columns = weights.shape
-        lines.append(f"  {slug:<{width}}  {height}×{columns}  {PRESET_NAMES[slug]}")
+        name = f"{PRESET_NAMES[slug]:<27}"
+        lines.append(
+            f"  {slug:<{width}}  {height}×{columns}  {name}  = {PRESET_GENERATORS[slug].spec}"
+        )
     lines.extend(["", f"Your presets, saved in the window ({folder}):"])
     for slug, kernel in saved:
         height, columns = kernel.weights.shape

@@ -175,3 +175,21 @@ def read(path):
     from tests.test_cli import read_image
 
     return read_image(path)
+
+
+def test_each_preset_is_listed_with_the_generator_that_makes_it(cli, photo, tmp_path):
+    _, out, _ = cli("presets")
+    listed = dict(
+        (line.split()[0], line.split("= ")[1])
+        for line in out[: out.index("Your presets")].splitlines()[1:]
+        if "= " in line
+    )
+    assert listed["sobel-left"] == "sobel:direction=left,size=3"
+    assert listed["outline"] == "laplacian:neighbours=8,strength=-1"
+    for slug in ("emboss", "gaussian-blur", "motion-blur-7x7", "unsharp-mask-5x5"):
+        cli("apply", "-k", slug, photo, "-o", tmp_path / f"{slug}.png")
+        cli("apply", "-k", listed[slug], photo, "-o", tmp_path / f"{slug}-spec.png")
+        by_spec = read(tmp_path / f"{slug}-spec.png")
+        np.testing.assert_array_equal(read(tmp_path / f"{slug}.png"), by_spec)
+    diagonal = to_8bit(oracle(read(photo), np.eye(7) / 7))
+    assert_pixels(tmp_path / "motion-blur-7x7-spec.png", diagonal)
