@@ -13,7 +13,9 @@ by the cap is renormalised and a :class:`TruncatedKernelWarning` says so.
 
 Angles are in degrees, counter-clockwise from the positive x axis (pointing
 right) with y pointing **up**, as on a protractor held to the screen: 90° is
-straight up, −45° points down and to the right.
+straight up, −45° points down and to the right. The one exception is
+:func:`gabor`, whose ``theta`` is OpenCV's (y down, so clockwise on screen) so
+that it equals ``cv2.getGaborKernel``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ SIDE = Range(1, MAX_SIDE, step=2, odd=True, start=3)
 Side = Annotated[int, SIDE]
 AutoSide = Annotated[int | None, SIDE]
 """A side that may be ``None``: the generator picks the smallest that holds the kernel."""
+AutoSideFrom3 = Annotated[int | None, Range(3, MAX_SIDE, step=2, start=3, odd=True)]
+"""As :data:`AutoSide`, at least 3: a 1 × 1 Laplacian has no neighbours to compare."""
 Sigma = Annotated[float, Range(0.1, 10.0, "px", 0.1, start=1.0)]
 Angle = Annotated[float, Range(-180.0, 180.0, "°", 1.0, start=0.0)]
 Direction = Literal["right", "left", "bottom", "top"]
@@ -424,7 +428,15 @@ def _generate(settings: GeneratorSettings) -> Generated:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TruncatedKernelWarning)
         weights = entry.function(**settings.values)
-    notes = tuple(str(warning.message) for warning in caught)
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, TruncatedKernelWarning):
+            notes.append(str(warning.message))
+        else:  # not a note about the kernel: passed on as it came
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    notes = tuple(notes)
     weights.flags.writeable = False
     return Generated(settings, weights, notes)
 
@@ -517,17 +529,17 @@ def _cos_sin(degrees: float) -> tuple[float, float]:
     return math.cos(radians), math.sin(radians)
 
 
-def _fitted_half(needed_half: int, slug: str, what: str) -> int:
+def _fitted_half(needed_half: int, slug: str, what: str, *, renormalised: bool = True) -> int:
     limit = MAX_SIDE // 2
     if needed_half <= limit:
         return needed_half
     side = 2 * needed_half + 1
     warnings.warn(
         TruncatedKernelWarning(
-            f"{slug}: {what} needs {side} cells across; cut to {MAX_SIDE} (the largest side) "
-            f"and renormalised"
+            f"{slug}: {what} needs {side} cells across; cut to {MAX_SIDE} (the largest side)"
+            + (" and renormalised" if renormalised else "")
         ),
-        stacklevel=3,
+        stacklevel=4,  # past the generator and its checking wrapper, to the caller
     )
     return limit
 
@@ -686,7 +698,7 @@ def elliptical_gaussian(
 
 
 @generator("log", "Laplacian of Gaussian", display="abs")
-def laplacian_of_gaussian(sigma: Sigma, size: AutoSide = None) -> np.ndarray:
+def laplacian_of_gaussian(sigma: Sigma, size: AutoSideFrom3 = None) -> np.ndarray:
     """Make the Laplacian of a Gaussian blur (negative centre), summing to exactly 0.
 
     Parameters
@@ -694,7 +706,7 @@ def laplacian_of_gaussian(sigma: Sigma, size: AutoSide = None) -> np.ndarray:
     sigma : float
         The Gaussian's standard deviation in pixels.
     size : int or None
-        An odd side; ``None`` picks ``2·ceil(3σ) + 1`` (capped at 31).
+        An odd side from 3; ``None`` picks ``2·ceil(3σ) + 1`` (capped at 31).
 
     Notes
     -----
@@ -775,7 +787,9 @@ def gabor(
     sigma : float
         The Gaussian envelope's standard deviation along the stripes' normal, px.
     theta : float
-        The stripes' normal in **degrees** (OpenCV takes radians).
+        The stripes' normal in **degrees** (OpenCV takes radians). It follows
+        OpenCV, whose y axis points down: on screen it turns clockwise, unlike
+        the other generators' angles.
     wavelength : float
         The stripes' period in pixels.
     aspect : float
@@ -807,7 +821,7 @@ def gabor(
         across_x = math.hypot(3 * sigma * cos, 3 * sigma_y * sin)
         across_y = math.hypot(3 * sigma * sin, 3 * sigma_y * cos)
         needed = math.ceil(max(across_x, across_y) - 1e-9)
-        half = _fitted_half(max(needed, 1), "gabor", "the envelope")
+        half = _fitted_half(max(needed, 1), "gabor", "the envelope", renormalised=False)
     else:
         half = size // 2
     offsets = np.arange(-half, half + 1, dtype=np.float64)
@@ -859,7 +873,7 @@ def _segment_in_squares(
     high = np.full_like(low, half_length)
     for centre, step in ((x, cos), (y, sin)):
         centre = np.broadcast_to(centre, low.shape)
-        if step == 0.0:
+        if abs(step) < 1e-12:  # parallel to this axis (to far below a cell over 43 px)
             outside = np.abs(centre) > 0.5
             high = np.where(outside, -np.inf, high)
             continue
@@ -907,9 +921,10 @@ def _quarter_area(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
     a = np.minimum(np.sqrt(np.maximum(radius**2 - y**2, 0.0)), x)
 
     def under_arc(u: np.ndarray) -> np.ndarray:
-        return 0.5 * (
-            u * np.sqrt(np.maximum(radius**2 - u**2, 0.0)) + radius**2 * np.arcsin(u / radius)
-        )
+        # ∫₀ᵘ √(r² − t²) dt; arctan2 keeps its precision where u is close to r and
+        # arcsin(u / r) would lose half the digits.
+        height = np.sqrt(np.maximum((radius - u) * (radius + u), 0.0))
+        return 0.5 * (u * height + radius**2 * np.arctan2(u, height))
 
     return sign * (a * y + under_arc(x) - under_arc(a))
 
@@ -933,7 +948,12 @@ def unsharp_mask(
     >>> round(float(weights.sum()), 12), bool(weights[2, 2] > 1)
     (1.0, True)
     """
-    blurred = gaussian(sigma, size)
+    if size is None:
+        half = _fitted_half(math.ceil(3 * sigma), "unsharp-mask", f"σ {sigma:g}")
+    else:
+        half = size // 2
+    profile = _gaussian_profile(sigma, half)
+    blurred = np.outer(profile, profile)
     sharp = _identity(*blurred.shape)
     return sharp + amount * (sharp - blurred)
 
