@@ -1,12 +1,14 @@
-"""Refresh the screenshots in docs/screenshots/: four scenes at 1280×800 and 1920×1080.
+"""Refresh the screenshots in docs/screenshots/: five scenes at 1280×800 and 1920×1080.
 
 - ``kernel-7x7``: the 7×7 motion blur in the recipe panel;
 - ``pixel``: the Sobel kernel, one pixel's arithmetic in the Pixel tab;
 - ``recipe``: a two-stage recipe (blur, then emboss + 128) in the split view;
-- ``rgba``: an image with transparency over the checkerboard, colour weighted by alpha.
+- ``rgba``: an image with transparency over the checkerboard, colour weighted by alpha;
+- ``generator``: a motion blur made from parameters, with its sliders.
 
-Run with ``.venv/bin/python docs/make_screenshot.py`` (no screen needed: the
-window is drawn offscreen, as it is under Xvfb, with fresh settings).
+Run with ``.venv/bin/python docs/make_screenshot.py [SCENE …]`` (every scene
+when none is named; no screen needed: the window is drawn offscreen, as it is
+under Xvfb, with fresh settings).
 """
 
 import os
@@ -20,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDoubleSpinBox
 
 from kernelstudio.app import MainWindow
 from kernelstudio.app.launch import configure_application
@@ -95,11 +97,21 @@ def scene_rgba(window: MainWindow) -> None:
     )
 
 
+def scene_generator(window: MainWindow) -> None:
+    """Make a motion blur from parameters: choose it, then set its length and angle."""
+    window.show_side_tab("recipe")
+    panel = window.generator_panel
+    panel.combo.setCurrentIndex(panel.combo.findData("motion-blur"))
+    for name, value in (("length", 7.0), ("angle", 30.0)):
+        panel.findChild(QDoubleSpinBox, f"spin_{name}").setValue(value)
+
+
 SCENES = {
     "kernel-7x7": scene_kernel,
     "pixel": scene_pixel,
     "recipe": scene_recipe,
     "rgba": scene_rgba,
+    "generator": scene_generator,
 }
 
 
@@ -128,16 +140,20 @@ def shoot(app: QApplication, name: str, size: tuple[int, int]) -> Path:
     return target
 
 
-def main() -> int:
-    """Write every scene at every size; return the exit status."""
+def main(names: list[str]) -> int:
+    """Write the scenes `names` (every scene when empty) at every size; return the exit status."""
+    unknown = [name for name in names if name not in SCENES]
+    if unknown:
+        print(f"no scene {unknown[0]!r}; the scenes are {', '.join(SCENES)}", file=sys.stderr)
+        return 2
     app = QApplication(sys.argv[:1])
     configure_application(app)
     FOLDER.mkdir(exist_ok=True)
-    for name in SCENES:
+    for name in names or SCENES:
         for size in SIZES:
             print(f"wrote {shoot(app, name, size)}", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QMouseEvent, QPalette, QValidator, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QKeySequence,
+    QMouseEvent,
+    QPalette,
+    QValidator,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -35,6 +45,7 @@ NUDGE_PIXELS = 10
 """Vertical drag distance, in pixels, of one nudge."""
 
 _SPACING = 3
+_SMALLEST_TEXT = 0.6  # of the grid's font: a longer text is cut off rather than unreadable
 INVALID_COLOUR = QColor("#ffd6d6")
 """The background of a line edit whose ``invalid`` property is true."""
 """The look of a line edit whose ``invalid`` property is true."""
@@ -186,16 +197,47 @@ class WeightCell(QLineEdit):
         self._wheel_rest = 0
         self._drag_start: float | None = None
         self._drag_steps = 0
+        self._full_height = 0  # the height hint in the grid's font, while a smaller one is set
 
     @qt_virtual(default=QSize())
     def sizeHint(self) -> QSize:
-        """As wide as seven characters, not QLineEdit's seventeen."""
-        return QSize(cell_width(self), super().sizeHint().height())
+        """As wide as seven characters, not QLineEdit's seventeen, in the grid's font."""
+        # A text shrunk to fit (see fit_text) leaves the cell as large as the others.
+        height = self._full_height or super().sizeHint().height()
+        return QSize(cell_width(self.parentWidget() or self), height)
 
     @qt_virtual(default=QSize())
     def minimumSizeHint(self) -> QSize:
         """Never narrower than seven characters."""
         return self.sizeHint()
+
+    def fit_text(self, metrics: QFontMetricsF | None = None) -> None:
+        """Shrink the font just enough that the whole text shows, or give the grid's back.
+
+        A cell is as wide as :data:`CELL_SAMPLE_TEXT`; a generated kernel's small
+        weights (``0.0002394``, ``1.965e-05``) are wider, and would show cut off.
+        `metrics` are the grid font's, when the caller has them at hand.
+        """
+        base = (self.parentWidget() or self).font()
+        metrics = metrics or QFontMetricsF(base)
+        needed = metrics.horizontalAdvance(self.text())
+        room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
+        if needed <= room:
+            if self.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+                self.setFont(QFont())  # nothing set: the grid's font again
+                self._full_height = 0
+            return
+        if not self._full_height:
+            self._full_height = super().sizeHint().height()
+        # In twentieths, so that a weight that changes a little keeps its font.
+        scale = max(math.floor(room / needed * 20) / 20, _SMALLEST_TEXT)
+        font = QFont(base)
+        if base.pointSizeF() > 0:
+            font.setPointSizeF(base.pointSizeF() * scale)
+        else:
+            font.setPixelSize(max(1, int(base.pixelSize() * scale)))
+        if font != self.font():
+            self.setFont(font)
 
     @qt_virtual()
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -327,6 +369,7 @@ class WeightGrid(QWidget):
         marked) when its weight is the one it had: the person is still typing.
         """
         weights = np.array(weights, dtype=np.float64)
+        metrics = QFontMetricsF(self.font())
         same_shape = weights.shape == self._weights.shape
         previous = self._weights
         if not same_shape:
@@ -350,6 +393,7 @@ class WeightGrid(QWidget):
                 cell.setText(
                     typed if typed is not None and means(typed, value) else format_weight(value)
                 )
+                cell.fit_text(metrics)
             self._mark_valid(row, column)
         self._paint_heat()
 
@@ -420,6 +464,7 @@ class WeightGrid(QWidget):
         )
 
     def _on_text_edited(self, row: int, column: int, text: str) -> None:
+        self._cells[row][column].fit_text()
         try:
             value = parse_weight(text)
         except ValueError as error:

@@ -60,6 +60,7 @@ from kernelstudio.app.controller import (
 from kernelstudio.app.custom_presets import CustomPresets
 from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.app.file_dialogs import FileDialogs
+from kernelstudio.app.generator_panel import GeneratorPanel
 from kernelstudio.app.histogram_view import HistogramView
 from kernelstudio.app.image_views import ImageViews
 from kernelstudio.app.kernel_analysis_view import KernelAnalysisView
@@ -186,6 +187,11 @@ class MainWindow(QMainWindow):
     def options(self) -> OptionsPanel:
         """The selected stage's divisor and offset, and the recipe's options."""
         return self.recipe_panel.options
+
+    @property
+    def generator_panel(self) -> GeneratorPanel:
+        """The selected stage's generator and parameters, ``generatorPanel``."""
+        return self.recipe_panel.generator_panel
 
     @property
     def preset_combo(self) -> QComboBox:

@@ -25,8 +25,8 @@ from kernelstudio.app.undo import RecipeChange
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
 from kernelstudio.imageio import load_image
-from kernelstudio.kernels import PRESETS, validate_kernel
-from kernelstudio.pipeline import Recipe
+from kernelstudio.kernels import PRESET_GENERATORS, validate_kernel
+from kernelstudio.pipeline import Recipe, Stage
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ class Persistence(QObject):
         if session is not None:
             self._apply(session)
         else:
-            self._controller.update(recipe=Recipe.single(PRESETS["identity"]))
+            first = Stage.generated(PRESET_GENERATORS["identity"])
+            self._controller.update(recipe=Recipe((first,)))
         problems = list(stored.problems)
         if session_problem:
             problems.append(session_problem)

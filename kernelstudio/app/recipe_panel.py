@@ -1,4 +1,4 @@
-"""The Recipe tab: the stages, the selected stage's kernel and numbers, the options.
+"""The Recipe tab: the stages, the selected stage's generator, kernel and numbers, the options.
 
 The panel never holds the truth. The window calls :meth:`RecipePanel.show_state`
 after every change, and the panel shows exactly that state; what the person
@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from kernelstudio.app.controller import ViewOptions
 from kernelstudio.app.diagnostics import qt_virtual
+from kernelstudio.app.generator_panel import GeneratorPanel
 from kernelstudio.app.kernel_editor import AppliedKernel, KernelEditor, resize_centred
 from kernelstudio.app.options_panel import OptionsPanel
+from kernelstudio.generators import GENERATORS
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
     PRESET_GENERATORS,
@@ -55,16 +58,15 @@ _CHANNEL_CAPITALS = {"r": "R", "g": "G", "b": "B", "a": "A"}
 
 
 def identity_stage() -> Stage:
-    """Return a 3×3 stage that leaves the image as it is."""
-    weights = np.zeros((3, 3))
-    weights[1, 1] = 1.0
-    return Stage(weights)
+    """Return a 3×3 stage that leaves the image as it is, made by the identity generator."""
+    return Stage.generated(PRESET_GENERATORS["identity"])
 
 
 def stage_title(stage: Stage, index: int) -> str:
     """Return the list's line for `stage` at `index`: "1. Sharpen 3×3".
 
-    The stage's own name, else the built-in preset it equals, else "Stage N".
+    The stage's own name, else the built-in preset it equals, else the
+    generator that made it, else "Stage N".
 
     Examples
     --------
@@ -74,11 +76,18 @@ def stage_title(stage: Stage, index: int) -> str:
     '2. Identity 3×3'
     >>> stage_title(Stage(np.ones((5, 5)), name="Blur 5×5"), 2)  # the size once
     '3. Blur 5×5'
+    >>> from kernelstudio.generators import parse_spec
+    >>> stage_title(Stage.generated(parse_spec("motion-blur:length=5,angle=90")), 0)
+    '1. Motion blur 5×1'
     """
     height, width = stage.weights.shape
-    name = stage.name or _preset_name(stage) or f"Stage {index + 1}"
+    name = stage.name or _preset_name(stage) or _generator_title(stage) or f"Stage {index + 1}"
     size = f"{height}×{width}"
     return f"{index + 1}. {name}" if size in name else f"{index + 1}. {name} {size}"
+
+
+def _generator_title(stage: Stage) -> str:
+    return "" if stage.generator is None else GENERATORS[stage.generator.slug].title
 
 
 def _preset_name(stage: Stage) -> str:
@@ -125,7 +134,8 @@ class RecipePanel(QWidget):
         The whole new :class:`~kernelstudio.pipeline.Recipe` (already valid),
         the undo text ("Edit weight", "Border constant", "Add stage" …), and a
         key under which consecutive typing into one place merges, such as
-        ``("cell", stage, row, column)`` or ``("divisor", stage)``, or ``None``.
+        ``("cell", stage, row, column)``, ``("divisor", stage)`` or, for a
+        slider's drag, ``("generator", stage, slug)``; or ``None``.
     stageSelected(int)
         The person selected another stage, or a stage the panel just added or moved.
     viewEdited(str, object)
@@ -142,6 +152,8 @@ class RecipePanel(QWidget):
         The preset chooser ("presetCombo").
     stage_list : QListWidget
         One checkable line per stage ("stageList").
+    generator_panel : GeneratorPanel
+        The selected stage's generator and its parameters ("From parameters").
     options : OptionsPanel
         Divisor, offset and the recipe's options.
     applied : AppliedKernel
@@ -207,6 +219,9 @@ class RecipePanel(QWidget):
         self.preset_combo.currentIndexChanged.connect(self._on_preset_chosen)
         self.preset_combo.activated.connect(self._on_preset_chosen)
 
+        self.generator_panel = GeneratorPanel(self)
+        self.generator_panel.recipeEdited.connect(self.recipeEdited)
+
         self.editor = KernelEditor(self)
         self.editor.cellEdited.connect(self._on_cell_edited)
         self.editor.cellInvalid.connect(self._on_cell_invalid)
@@ -236,11 +251,18 @@ class RecipePanel(QWidget):
         preset_label.setBuddy(self.preset_combo)
         preset_row.addWidget(preset_label)
         preset_row.addWidget(self.preset_combo, 1)
+        generated = QGroupBox("From parameters", self)
+        generated.setObjectName("fromParametersBox")
+        generated_layout = QVBoxLayout(generated)
+        generated_layout.setContentsMargins(6, 4, 6, 6)
+        generated_layout.addWidget(self.generator_panel)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Stages", self))
         layout.addWidget(self.stage_list)
         layout.addLayout(buttons)
         layout.addLayout(preset_row)
+        # The parameters above the grid they make: the grid then shows the result.
+        layout.addWidget(generated)
         layout.addWidget(self.editor)
         layout.addWidget(self.options)
         # Below everything a pointer may be on, so that ticking flip moves nothing.
@@ -283,6 +305,7 @@ class RecipePanel(QWidget):
             stage = recipe.stages[selected]
             self._show_stage_list()
             self._show_preset()
+            self.generator_panel.show_state(recipe, view, selected)
             self.editor.set_weights(stage.weights, keep_unfinished=same_stage)
             self.options.show_options(recipe, view, selected, keep_unfinished=same_stage)
             self.applied.setVisible(recipe.flip)

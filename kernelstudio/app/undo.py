@@ -59,10 +59,11 @@ class RecipeChange(QUndoCommand):
 
     @qt_virtual(default=False)
     def mergeWith(self, other: QUndoCommand) -> bool:
-        """Take `other`'s result when it edited the same thing."""
+        """Take `other`'s result, and its text, when it edited the same thing."""
         if not isinstance(other, RecipeChange) or other._key != self._key:
             return False
         self.after = other.after
+        self.setText(other.text())  # a drag to σ 2.5 is undone as "sigma 2.5", not its first step
         return True
 
     @qt_virtual()

@@ -150,7 +150,7 @@ def test_an_old_file_that_cannot_be_removed_leaves_one_preset_not_two(presets, m
 
 def listed_slugs(out):
     """The slugs under 'Your presets' in ``kernelstudio presets``."""
-    mine = out.split("Your presets", 1)[1].splitlines()[1:]
+    mine = out.split("Your presets", 1)[1].split("Generators:", 1)[0].splitlines()[1:]
     return [line.split()[0] for line in mine if line.strip() and "none yet" not in line]
 
 

@@ -5,8 +5,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kernelstudio.imageio import save_image
-from kernelstudio.kernels import PRESETS
-from kernelstudio.pipeline import Recipe
+from kernelstudio.kernels import PRESET_GENERATORS, PRESETS
+from kernelstudio.pipeline import Recipe, Stage
 from tests.app.conftest import assert_close, oracle_recipe
 from tests.app.test_main_window import wait_for_result
 
@@ -147,7 +147,8 @@ def test_the_whole_recipe_survives_a_restart(qtbot, make_window):
     assert again.options.divisor_edit.text() == "4"
     assert not again.options.channel_checks["b"].isChecked()
     assert again.options.alpha_combo.currentData() == "process"
-    assert recipe == Recipe.single(PRESETS["sharpen"], divisor=4, channels="rg", alpha="process")
+    sharpen = Stage.generated(PRESET_GENERATORS["sharpen"], divisor=4)
+    assert recipe == Recipe((sharpen,), channels="rg", alpha="process")
     wait_for_result(qtbot, again, PRESETS["sharpen"])
 
 
