@@ -539,3 +539,22 @@ def test_format_weight(value, text):
 @given(st.floats(-1e6, 1e6, allow_nan=False))
 def test_formatted_weights_parse_back_to_four_significant_digits(value):
     assert parse_weight(kernels.format_weight(value)) == pytest.approx(value, rel=1e-3, abs=1e-300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.fractions(max_denominator=300).map(float),
+            st.integers(-(10**7), 10**7).map(float),
+            st.floats(-1, 1).map(lambda value: round(value, 3)),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_format_weights_writes_each_weight_as_format_weight_does(values):
+    from kernelstudio.kernels import format_weights
+
+    assert format_weights(values) == [format_weight(value) for value in values]

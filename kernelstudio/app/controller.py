@@ -340,12 +340,14 @@ class Controller(QObject):
         view = replace(self._view, **view_changes)
         changed = (recipe, view, selected) != (self._recipe, self._view, self._selected)
         self._recipe, self._view, self._selected = recipe, view, selected
-        if changed:
-            self.stateChanged.emit(self.state)
+        # The job starts first: on a second core it computes while the panels
+        # below show the new state (a 15×15 grid takes several milliseconds).
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
             self._request()
+        if changed:
+            self.stateChanged.emit(self.state)
 
     # Loading ---------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from kernelstudio.app.diagnostics import qt_virtual
-from kernelstudio.kernels import format_weight, kernel_sum, parse_weight
+from kernelstudio.kernels import format_weight, format_weights, kernel_sum, parse_weight
 from kernelstudio.pipeline import MAX_STAGE_SIDE
 
 VISIBLE_SIDE = 9
@@ -211,17 +211,22 @@ class WeightCell(QLineEdit):
         """Never narrower than seven characters."""
         return self.sizeHint()
 
-    def fit_text(self, metrics: QFontMetricsF | None = None) -> None:
+    def fit_text(self, metrics: QFontMetricsF | None = None, room: float | None = None) -> None:
         """Shrink the font just enough that the whole text shows, or give the grid's back.
 
         A cell is as wide as :data:`CELL_SAMPLE_TEXT`; a generated kernel's small
         weights (``0.0002394``, ``1.965e-05``) are wider, and would show cut off.
-        `metrics` are the grid font's, when the caller has them at hand.
+        `metrics` are the grid font's, and `room` the width of the sample text
+        in it, when the caller has them at hand.
         """
+        text = self.text()
+        if len(text) < len(CELL_SAMPLE_TEXT) - 1 and not self._full_height:
+            return  # five characters are narrower than the sample's seven in any font
         base = (self.parentWidget() or self).font()
         metrics = metrics or QFontMetricsF(base)
-        needed = metrics.horizontalAdvance(self.text())
-        room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
+        needed = metrics.horizontalAdvance(text)
+        if room is None:
+            room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
         if needed <= room:
             if self.testAttribute(Qt.WidgetAttribute.WA_SetFont):
                 self.setFont(QFont())  # nothing set: the grid's font again
@@ -379,7 +384,10 @@ class WeightGrid(QWidget):
             finally:
                 self.setUpdatesEnabled(True)
         self._weights = weights
+        written = iter(format_weights(weights))
+        room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
         for (row, column), value in np.ndenumerate(weights):
+            text = next(written)
             cell = self._cells[row][column]
             if (
                 keep_unfinished
@@ -390,10 +398,8 @@ class WeightGrid(QWidget):
                 continue
             if not means(cell.text(), value):
                 typed = self._typed.get(self._centred(row, column))
-                cell.setText(
-                    typed if typed is not None and means(typed, value) else format_weight(value)
-                )
-                cell.fit_text(metrics)
+                cell.setText(typed if typed is not None and means(typed, value) else text)
+                cell.fit_text(metrics, room)
             self._mark_valid(row, column)
         self._paint_heat()
 
