@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import replace
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -47,6 +47,9 @@ TYPED = "Typed weights"
 
 AUTO = "auto"
 """What a size spin box shows for ``None``: the generator picks the size."""
+
+PATIENCE_MS = 250
+"""How long a moved value waits for the result being computed before it is proposed."""
 
 FLOAT_DECIMALS = 3
 """Decimals a number's spin box keeps (it shows no trailing zeros)."""
@@ -323,6 +326,12 @@ class GeneratorPanel(QWidget):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(0)
         self._flush_timer.timeout.connect(self._flush)
+        self._busy: Callable[[], bool] = lambda: False
+        # A job that never reports back must not hold a moved value for long.
+        self._patience_timer = QTimer(self)
+        self._patience_timer.setSingleShot(True)
+        self._patience_timer.setInterval(PATIENCE_MS)
+        self._patience_timer.timeout.connect(self._flush)
 
         self.combo = QComboBox(self)
         self.combo.setObjectName("generatorCombo")
@@ -470,15 +479,37 @@ class GeneratorPanel(QWidget):
             entry.title,
         )
 
+    def pace_with(self, busy: Callable[[], bool], *finished: SignalInstance) -> None:
+        """Hold moved values while `busy()` says a result is being computed.
+
+        A drag then proposes a new recipe whenever one of the `finished`
+        signals says the result is in (or failed): every result computed is
+        one the person asked for and is shown, where proposing a value per
+        step would have every result overtaken before it could be shown, and
+        nothing would move on screen until the drag stopped. After
+        :data:`PATIENCE_MS` a held value is proposed anyway.
+        """
+        self._busy = busy
+        for signal in finished:
+            signal.connect(self._on_result_in)
+
+    def _on_result_in(self, *_arguments: object) -> None:
+        if self._pending and not self._flush_timer.isActive():
+            self._flush_timer.start()
+
     def _on_value_moved(self, name: str, value: object) -> None:
         if self._syncing:
             return
         self._pending[name] = value
-        if not self._flush_timer.isActive():
+        if self._busy():
+            if not self._patience_timer.isActive():
+                self._patience_timer.start()
+        elif not self._flush_timer.isActive():
             self._flush_timer.start()
 
     def _flush(self) -> None:
         # At most once per turn of the event loop: the latest value of each parameter.
+        self._patience_timer.stop()
         pending, self._pending = self._pending, {}
         stage = self._stage()
         settings = stage.generator

@@ -290,6 +290,9 @@ class MainWindow(QMainWindow):
         controller.stateChanged.connect(self._on_state_changed)
         controller.imageLoaded.connect(self._on_image_loaded)
         controller.renderingReady.connect(self._on_rendering)
+        self.generator_panel.pace_with(
+            lambda: not controller.is_idle, controller.renderingReady, controller.failed
+        )
         controller.failed.connect(self._on_failed)
         controller.saved.connect(self._on_saved)
         controller.busyChanged.connect(self.busy_bar.setVisible)

@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -553,3 +553,76 @@ def test_the_panel_and_a_seven_by_seven_grid_show_whole(qtbot, window, size):
     pictures = [window.views.views[name] for name in ("original", "result")]
     covered = sum(view.width() * view.height() for view in pictures)
     assert covered >= 0.30 * window.width() * window.height()
+
+
+# Pacing a drag to the results ---------------------------------------------------
+
+
+class _Finished(QObject):
+    done = Signal(object)
+
+
+def test_moves_while_a_result_is_computed_wait_for_it_and_the_latest_is_proposed(qtbot):
+    panel = GeneratorPanel()
+    qtbot.addWidget(panel)
+    finished, busy, proposed = _Finished(), [False], []
+    panel.pace_with(lambda: busy[0], finished.done)
+    panel.recipeEdited.connect(lambda recipe, text, key: proposed.append(recipe))
+    stage = Stage.generated(parse_spec("gaussian:sigma=1"))
+    panel.show_state(Recipe((stage,)), ViewOptions(), 0)
+    box = panel.findChild(QAbstractSpinBox, "spin_sigma")
+    box.setValue(1.5)
+    qtbot.waitUntil(lambda: len(proposed) == 1)  # idle: proposed at once
+    panel.show_state(proposed[-1], ViewOptions(), 0)
+    busy[0] = True  # its result is being computed
+    for value in (1.6, 1.7, 1.8):
+        box.setValue(value)
+    QApplication.processEvents()
+    assert len(proposed) == 1  # held, not queued behind the running job
+    busy[0] = False
+    finished.done.emit(None)
+    qtbot.waitUntil(lambda: len(proposed) == 2)
+    assert proposed[-1].stages[0].generator.values["sigma"] == pytest.approx(1.8)
+
+
+def test_a_held_move_is_proposed_anyway_when_no_result_comes(qtbot):
+    panel = GeneratorPanel()
+    qtbot.addWidget(panel)
+    proposed, finished = [], _Finished()  # never reports
+    panel.pace_with(lambda: True, finished.done)
+    panel.recipeEdited.connect(lambda recipe, text, key: proposed.append(recipe))
+    panel.show_state(Recipe((Stage.generated(parse_spec("disk:radius=2")),)), ViewOptions(), 0)
+    with qtbot.waitSignal(panel.recipeEdited, timeout=2_000):
+        panel.findChild(QAbstractSpinBox, "spin_radius").setValue(3)
+    assert proposed[-1].stages[0].generator.values["radius"] == 3.0
+
+
+def test_a_drag_over_a_slow_image_shows_results_while_it_goes_on(qtbot, window):
+    big = np.random.default_rng(5).integers(0, 256, (1200, 1600, 3), dtype=np.uint8)
+    window.controller.load_pixels(big, "big.png")
+    qtbot.waitUntil(lambda: window.controller.image.name == "big.png", timeout=WAIT_MS)
+    choose(window, "disk")
+    settle(qtbot, window)
+    shown = []
+    window.controller.renderingReady.connect(
+        lambda rendering: shown.append(rendering.recipe.stages[0].generator)
+    )
+    box = spin(window, "radius")
+    steps = iter(range(60))
+
+    def move() -> None:  # a 60 Hz pointer, as in benchmarks/gui_latency.py
+        step = next(steps, None)
+        if step is None:
+            pointer.stop()
+        else:
+            box.setValue(2 + step * 0.1)
+
+    pointer = QTimer(interval=16)
+    pointer.timeout.connect(move)
+    pointer.start()
+    qtbot.waitUntil(lambda: not pointer.isActive(), timeout=WAIT_MS)
+    last = settle(qtbot, window)
+    assert len(shown) >= 3  # results came during the drag, not only after it
+    weights = last.recipe.stages[0].weights
+    assert last.recipe.stages[0].generator.values["radius"] == pytest.approx(7.9)
+    assert_close(last.result, oracle(big, weights, border="mirror"), weights, big)
