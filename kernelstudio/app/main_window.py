@@ -74,7 +74,7 @@ from kernelstudio.app.qimages import array_to_qimage, qimage_to_array
 from kernelstudio.app.recipe_panel import RecipePanel
 from kernelstudio.app.stored_state import StoredState
 from kernelstudio.app.tutorial import Tutorial
-from kernelstudio.app.undo import push_recipe
+from kernelstudio.app.undo import UNDO_LIMIT, push_recipe
 from kernelstudio.app.walkthrough_panel import WalkthroughPanel
 from kernelstudio.describe import describe_image
 from kernelstudio.display import white_level
@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(self)
         self.undo_group = QUndoGroup(self)
         self.undo_stack = QUndoStack(self.undo_group)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)  # while empty, or Qt refuses
         """The person's undo history (the tutorial has one of its own while it runs)."""
         self.undo_group.setActiveStack(self.undo_stack)
         self._edit_started: float | None = time.perf_counter()

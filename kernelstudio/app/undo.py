@@ -12,6 +12,14 @@ from kernelstudio.pipeline import Recipe
 
 _MERGING_ID = 1
 
+UNDO_LIMIT = 100
+"""Steps of the person's history kept (GIMP and Photoshop keep a few dozen by default).
+
+Unlimited, a long session kept every recipe in memory and the autosave wrote
+the whole history after every change: 5,000 changes slowed the window four
+times and grew it by 40 to 60 MB. Typing into one cell, or a drag, is one step.
+"""
+
 
 class RecipeChange(QUndoCommand):
     """One change of the recipe: weights, a divisor, an option, a stage added.

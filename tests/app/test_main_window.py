@@ -667,3 +667,17 @@ def test_choosing_custom_kernel_in_the_combo_keeps_naming_the_applied_preset(qtb
     combo.activated.emit(0)
     assert combo.currentData() == "outline"
     np.testing.assert_array_equal(window.controller.stage.weights, PRESETS["outline"])
+
+
+def test_the_persons_history_keeps_the_last_hundred_steps(qtbot, window):
+    from kernelstudio.app.undo import UNDO_LIMIT
+
+    recipes = [window.controller.recipe]
+    for step in range(UNDO_LIMIT + 20):
+        window.set_kernel(np.full((1, 3), step + 2.0), f"step {step}")
+        recipes.append(window.controller.recipe)
+    stack = window.undo_stack
+    assert (stack.undoLimit(), stack.count()) == (UNDO_LIMIT, UNDO_LIMIT)
+    while stack.canUndo():
+        stack.undo()
+    assert window.controller.recipe == recipes[20]  # the twenty oldest steps are gone
