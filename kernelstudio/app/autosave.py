@@ -133,7 +133,7 @@ class SessionKeeper(QObject):
         task = Task(lambda: self._write(snapshot))
         task.signals.done.connect(self._on_written)
         self._writing = task
-        self._pool.start(task)
+        task.start_on(self._pool)
 
     def _on_written(self, _tag: object, _value: object, error: Exception | None) -> None:
         self._writing = None

@@ -532,7 +532,7 @@ class Controller(QObject):
         task = Task(function, tag=(self._serial, job, on_done))
         task.signals.done.connect(self._on_done)
         self._background[self._serial] = task
-        self._pool.start(task)
+        task.start_on(self._pool)
         if not self._busy_timer.isActive() and not self._busy:
             self._busy_timer.start()
         return task

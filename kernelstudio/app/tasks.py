@@ -6,7 +6,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from kernelstudio.app import memory
 
@@ -27,8 +27,8 @@ class Task(QRunnable):
 
     Once it has reported, the task holds neither the function (nor what its
     closure holds: images, results, encoded files) nor the tag nor the outcome.
-    PySide's pool may keep the Python wrapper of a finished runnable for a
-    while, and a receiver may keep the task itself; neither then keeps arrays.
+    A receiver may keep the task itself; it then keeps no arrays. Start it with
+    :meth:`start_on`, not ``pool.start(task)``.
 
     A reported exception keeps its traceback (for the log) but not the
     variables of its frames: a failed export's frames would otherwise keep
@@ -51,6 +51,16 @@ class Task(QRunnable):
         self._function: Callable[[], Any] | None = function
         self._tag = tag
         self.signals = TaskSignals()
+
+    def start_on(self, pool: QThreadPool) -> None:
+        """Run on `pool`, which keeps nothing of the task once it has run.
+
+        The pool gets the task's ``run`` as a callable. Handed the runnable
+        itself, PySide makes it the pool's child after ``QThreadPool.start``
+        returns; a quick job has run and been deleted by then, and the pool
+        kept its wrapper and signals object for good (one render in five).
+        """
+        pool.start(self.run)
 
     def run(self) -> None:
         """Call the function and emit ``done``; never raise."""

@@ -10,8 +10,6 @@ from kernelstudio.app.controller import Controller
 from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.pipeline import Recipe
 
-_MERGING_ID = 1
-
 UNDO_LIMIT = 100
 """Steps of the person's history kept (GIMP and Photoshop keep a few dozen by default).
 
@@ -25,7 +23,8 @@ class RecipeChange(QUndoCommand):
     """One change of the recipe: weights, a divisor, an option, a stage added.
 
     Consecutive changes with the same `key` (typing into one cell, say) merge
-    into one step; ``None`` makes a step of its own. `applied` is ``True`` for
+    into one step (:func:`push_recipe` merges them; Qt never does, see there);
+    ``None`` makes a step of its own. `applied` is ``True`` for
     a step restored from the session, whose recipe the controller already
     holds: its first :meth:`redo` does nothing.
 
@@ -57,22 +56,8 @@ class RecipeChange(QUndoCommand):
         self._controller = controller
         self.before = before
         self.after = after
-        self._key = key
+        self.key = key
         self._applied = applied
-
-    @qt_virtual(default=-1)
-    def id(self) -> int:
-        """Merge steps that have a key (Qt merges commands of one id)."""
-        return _MERGING_ID if self._key is not None else -1
-
-    @qt_virtual(default=False)
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        """Take `other`'s result, and its text, when it edited the same thing."""
-        if not isinstance(other, RecipeChange) or other._key != self._key:
-            return False
-        self.after = other.after
-        self.setText(other.text())  # a drag to σ 2.5 is undone as "sigma 2.5", not its first step
-        return True
 
     @qt_virtual()
     def redo(self) -> None:
@@ -95,9 +80,34 @@ def push_recipe(
     text: str,
     key: Hashable | None = None,
 ) -> bool:
-    """Apply `recipe` through `stack`, as one undoable step; return whether it changed anything."""
+    """Apply `recipe` through `stack`, as one undoable step; return whether it changed anything.
+
+    A change with the `key` of the latest step, when nothing was undone since,
+    becomes part of that step, with its text (a drag to σ 2.5 is undone as
+    "sigma 2.5", not as its first step). It is merged here, not by Qt: a command
+    Qt merges is deleted inside ``QUndoStack.push``, before PySide makes it the
+    stack's child, and the stack then keeps its wrapper (and both its recipes)
+    for as long as the stack lives.
+    """
     before = controller.recipe
     if recipe == before:
         return False
+    index = stack.index()
+    latest = stack.command(index - 1) if index > 0 else None
+    if (
+        key is not None
+        and isinstance(latest, RecipeChange)
+        and latest.key == key
+        and index == stack.count()
+        and index != stack.cleanIndex()
+    ):
+        latest.after = recipe
+        latest.setText(text)
+        controller.update(recipe=recipe)
+        # What QUndoStack says after a merge: the Edit menu shows the new text,
+        # and whatever follows the index hears of the change.
+        stack.indexChanged.emit(index)
+        stack.undoTextChanged.emit(stack.undoText())
+        return True
     stack.push(RecipeChange(controller, before, recipe, text, key))
     return True

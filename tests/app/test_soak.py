@@ -14,12 +14,16 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtGui import QUndoStack
 
 from kernelstudio.app import controller as controller_module
+from kernelstudio.app.tasks import Task
+from kernelstudio.app.undo import RecipeChange, push_recipe
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, to_uint8
 from kernelstudio.kernels import PRESET_DISPLAY, PRESETS
+from kernelstudio.pipeline import Recipe
 from tests.app.conftest import assert_close, oracle, state_of
 from tests.app.test_main_window import sample_rgb, wait_for_result
 
@@ -150,6 +154,37 @@ def test_ten_thousand_rapid_edits_keep_memory_flat_and_end_on_the_last_kernel(
     assert render_spy.calls <= EDITS / 2 + 2
     np.testing.assert_array_equal(rendering.recipe.stages[0].weights, kernels[-1])
     assert_close(rendering.result, oracle(image, kernels[-1]), kernels[-1], image)
+
+
+# Nothing left behind --------------------------------------------------------------------
+#
+# Two leaks too small for a resident-memory limit to see, found by the slow monkey:
+# PySide takes its reference to an object handed to Qt (a runnable for the pool, a
+# command for the undo stack) after the call returns, so when Qt has deleted the
+# object inside that call, the wrapper it keeps is never let go.
+
+
+def test_merged_undo_steps_leave_no_command_behind(controller):
+    stack = QUndoStack()
+    for step in range(50):  # typing into one cell: one step, whatever was typed
+        recipe = Recipe.single(np.full((3, 3), float(step + 1)))
+        push_recipe(stack, controller, recipe, "Edit weight", key=("cell", 1, 1))
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, RecipeChange)]
+    assert stack.count() == 1
+    assert [o for o in kept if o._controller is controller] == [stack.command(0)]
+
+
+def test_finished_jobs_leave_no_task_behind(qtbot, controller):
+    with qtbot.waitSignal(controller.renderingReady, timeout=WAIT_MS):
+        controller.load_pixels(random_image(np.random.default_rng(5)), "tasks")
+    for step in range(300):
+        # One render runs and one waits; the waiting one starts from the first's report.
+        controller.update(weights=PRESETS["box-blur" if step % 2 else "sharpen"])
+        controller.update(display="abs" if step % 2 else "clip")
+        qtbot.waitUntil(lambda: controller.is_idle and not controller._background, timeout=WAIT_MS)
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, Task)] == []
 
 
 # Mixed operations ------------------------------------------------------------------------
