@@ -21,7 +21,7 @@ from kernelstudio.app.controller import Controller, LoadedImage, ViewOptions
 from kernelstudio.app.diagnostics import default_log_folder
 from kernelstudio.app.session import HistoryStep, Session
 from kernelstudio.app.stored_state import StoredState
-from kernelstudio.app.undo import RecipeChange
+from kernelstudio.app.undo import UNDO_LIMIT, RecipeChange
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
 from kernelstudio.imageio import load_image
@@ -167,6 +167,10 @@ class Persistence(QObject):
         if at_index != session.recipe:
             log.warning("the stored undo history does not lead to the stored recipe; dropped")
             return
+        # The stack keeps UNDO_LIMIT steps (a session of an older version may hold
+        # more): the oldest go, but never those the index still needs.
+        first = min(max(len(steps) - UNDO_LIMIT, 0), index)
+        steps, index = steps[first : first + UNDO_LIMIT], index - first
         for step in steps:
             self._history.push(
                 RecipeChange(self._controller, step.before, step.after, step.text, applied=True)

@@ -12,6 +12,8 @@ nothing in flight, then checks that
   warning level or above, or the ``kernelstudio`` log at error level (:class:`Trap`);
 * every control shows the controller's state (:meth:`Monkey.check`);
 * the result is the oracle's (scipy.ndimage, stage by stage) for the recipe shown;
+* every undo and redo brings back the recipe the person had at that step (:class:`UndoRecord`),
+  and undoing everything at the end reaches the recipe before the oldest step kept;
 * when the tutorial ends, the person's image, recipe, view and stage are back.
 
 Adding an action is one method decorated with :func:`action`; it returns a short text
@@ -39,6 +41,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QtMsgType, qInstallMessa
 from PySide6.QtGui import QGuiApplication, QImage, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 from scipy import ndimage
+from shiboken6 import isValid
 
 from kernelstudio.app.kernel_editor import means, resize_centred
 from kernelstudio.app.magnifier import format_value
@@ -178,6 +181,88 @@ class _ListHandler(logging.Handler):
         self._add(f"logged {record.levelname}: {self.format(record)}")
 
 
+class UndoRecord:
+    """The recipe at each index of the person's undo history, as the monkey saw it.
+
+    A new step records the controller's recipe at the index the stack moves to,
+    and so does :meth:`note` after every action (an edit merged into the last
+    step changes the recipe there); an undo or redo must bring back the recipe
+    recorded at the index it reaches. Where the stack has a limit and drops its
+    oldest step, the record drops that recipe too: it holds at most one recipe
+    more than the stack holds steps (the same objects), so a long run keeps no
+    more than the window does.
+
+    Parameters
+    ----------
+    window : MainWindow
+        Whose person's history (``undo_stack``, empty) is followed.
+    """
+
+    def __init__(self, window) -> None:
+        stack = window.undo_stack
+        assert stack.count() == 0, "the person's undo history is not empty at the start"
+        self._stack = stack
+        self._group = window.undo_group
+        self._controller = controller = window.controller
+        self._steps: list = []  # the stack's commands, oldest first, as last seen
+        self._recipes: list[Recipe] = [controller.recipe]  # the recipe at each index
+        self._index = 0
+        self._problems: list[str] = []
+        stack.indexChanged.connect(self._on_index_changed)
+
+    @property
+    def oldest(self) -> Recipe:
+        """The recipe before the oldest step kept: where undoing everything ends."""
+        return self._recipes[0]
+
+    def take(self) -> list[str]:
+        problems, self._problems = self._problems, []
+        return problems
+
+    def note(self) -> None:
+        """Record the recipe shown as the one at the stack's index (between actions)."""
+        stack = self._stack
+        if self._group.activeStack() is not stack:  # the tutorial's edits go elsewhere
+            return
+        if stack.index() == self._index and stack.count() == len(self._steps):
+            self._recipes[self._index] = self._controller.recipe
+
+    def _on_index_changed(self, index: int) -> None:
+        stack = self._stack
+        if not isValid(stack):  # the window is being deleted: Qt clears the stack first
+            return
+        recipe = self._controller.recipe
+        steps = [stack.command(i) for i in range(stack.count())]
+        before, self._index = self._index, index
+        old, self._steps = self._steps, steps
+        if len(steps) == len(old) and all(a is b for a, b in zip(steps, old, strict=True)):
+            if index == before:  # Qt merged an edit of the same thing into the last step
+                self._recipes[index] = recipe
+            elif recipe != self._recipes[index]:  # an undo or a redo
+                self._problems.append(
+                    f"the undo history at step {index} gives {recipe}, "
+                    f"not {self._recipes[index]} as when it was there"
+                )
+                self._recipes[index] = recipe
+            return
+        # A push: the steps after the old index go, then the new step is added (or
+        # the last one takes it in), then the oldest go while the stack is over its limit.
+        recipes = self._recipes[: before + 1]
+        if steps and any(steps[-1] is step for step in old[:before]):
+            recipes[-1] = recipe
+        else:
+            recipes.append(recipe)
+        dropped = len(recipes) - (len(steps) + 1)
+        if dropped < 0 or index != len(steps):
+            self._problems.append(
+                f"the undo history went from {len(old)} steps at {before} to "
+                f"{len(steps)} at {index}, not as one push"
+            )
+            recipes = [recipe] * (len(steps) + 1)  # start over; later checks stay meaningful
+            dropped = 0
+        self._recipes = recipes[dropped:]
+
+
 class MonkeyError(AssertionError):
     """An invariant broke; the message holds the seed and the actions that led there."""
 
@@ -214,14 +299,15 @@ class Monkey:
         self.history: deque[str] = deque(maxlen=25)
         self.counts: dict[str, int] = {}
         self.step = 0
-        self.failures: list[str] = []
-        self.saves: list[str] = []
-        self.controller.failed.connect(self.failures.append)
+        # Messages are counted, not kept: a long run keeps nothing it does not need.
+        self.failures = 0
+        self.saves = 0
         self.render_failed = False
         self.controller.failed.connect(self._on_failed)
         self.controller.renderingReady.connect(self._on_rendering)
-        self.controller.saved.connect(self.saves.append)
+        self.controller.saved.connect(self._on_saved)
         self.first_recipe = self.controller.recipe  # every recipe change is undoable
+        self.undo_record = UndoRecord(window)
         # The tutorial keeps the person's work and must give back exactly this.
         self.kept: tuple | None = None
         self.restore_problems: list[str] = []
@@ -231,7 +317,7 @@ class Monkey:
         window.side_tabs.currentChanged.connect(self._on_side_changed)
         window.actions.side_panel.triggered.connect(self._on_side_changed)
         # The panel's question before weights are dropped, answered at random.
-        self.questions: list[str] = []
+        self.questions = 0
         self.panel.confirm = self._answer
         # The save dialog's seam: the next export goes where the action says.
         self.save_target: Path | None = None
@@ -251,6 +337,7 @@ class Monkey:
         ]
 
     def _on_failed(self, message: str) -> None:
+        self.failures += 1
         if message.startswith("Could not compute the result"):
             self.render_failed = True
 
@@ -258,8 +345,11 @@ class Monkey:
         if _same_request(rendering, self.controller):
             self.render_failed = False
 
-    def _answer(self, question: str) -> bool:
-        self.questions.append(question)
+    def _on_saved(self, _message: str) -> None:
+        self.saves += 1
+
+    def _answer(self, _question: str) -> bool:
+        self.questions += 1
         return self.random.random() < 0.5
 
     def _on_side_changed(self) -> None:
@@ -338,7 +428,11 @@ class Monkey:
                 stack.undo()
             self.settle()
             self.check()
-            assert self.controller.recipe == self.first_recipe, "undo did not reach the start"
+            assert self.controller.recipe == self.undo_record.oldest, (
+                "undo did not reach the recipe before the oldest step kept"
+            )
+            if stack.undoLimit() == 0:  # nothing was dropped: back to the very start
+                assert self.controller.recipe == self.first_recipe, "undo did not reach the start"
             np.testing.assert_array_equal(
                 self.window.editor.weights, self.controller.stage.weights
             )
@@ -377,9 +471,10 @@ class Monkey:
 
     def check(self) -> None:
         """Everything the window shows is the controller's state; nothing went wrong."""
-        problems = self.trap.take() + self.restore_problems
+        problems = self.trap.take() + self.restore_problems + self.undo_record.take()
         self.restore_problems = []
         assert not problems, "\n".join(problems)
+        self.undo_record.note()
         window, controller = self.window, self.controller
         recipe, view, stage = controller.recipe, controller.view, controller.stage
         assert self.panel.recipe == recipe, "the panel shows another recipe"
@@ -740,7 +835,7 @@ class Monkey:
         before = self.controller.recipe
         stage = self.controller.stage
         height, width = stage.weights.shape
-        asked = len(self.questions)
+        asked = self.questions
         how = self.random.choice(("set", "set", "step", "type"))
         if how == "set":
             size = self.random.choice(SIZES)
@@ -761,9 +856,9 @@ class Monkey:
         resized = resize_centred(stage.weights, *new_shape)
         dropping = np.count_nonzero(stage.weights) > np.count_nonzero(resized)
         if dropping:
-            assert len(self.questions) == asked + 1, "weights dropped without asking"
+            assert self.questions == asked + 1, "weights dropped without asking"
         else:
-            assert len(self.questions) == asked, "asked though nothing is dropped"
+            assert self.questions == asked, "asked though nothing is dropped"
         if new_shape == (height, width):
             assert self.controller.recipe == before
         elif self.controller.stage.weights.shape == new_shape:
@@ -1113,13 +1208,13 @@ class Monkey:
     def export_and_import_recipe(self) -> str:
         target = self.folder / "monkey-recipe.json"
         recipe = self.controller.recipe
-        saves = len(self.saves)
+        saves = self.saves
         if self.random.random() < 0.5:
             self.window.export_recipe(target)
         else:
             self.save_target = target
             self.window.actions.export_recipe.trigger()
-        self.qtbot.waitUntil(lambda: len(self.saves) > saves, timeout=WAIT_MS)
+        self.qtbot.waitUntil(lambda: self.saves > saves, timeout=WAIT_MS)
         assert read_recipe_file(target) == recipe, "the file holds another recipe"
         self.window.choose_preset("identity")
         self.window.import_recipe(target)
@@ -1421,7 +1516,7 @@ class Monkey:
             "cancel": self.exports,
         }[where]
         target = folder / f"{kind}-{self.step}{suffix}"
-        rendering, saves, failures = self.controller.rendering, len(self.saves), len(self.failures)
+        rendering, saves, failures = self.controller.rendering, self.saves, self.failures
         stage = self.controller.stage
         window = self.window
         through_dialog = where == "cancel" or self.random.random() < 0.5
@@ -1438,16 +1533,16 @@ class Monkey:
             window.export_kernel(target)
         self.settle()
         if where == "cancel":
-            assert (len(self.saves), len(self.failures)) == (saves, failures)
+            assert (self.saves, self.failures) == (saves, failures)
             assert not target.exists()
             return f"{kind}: cancelled"
         expect_file = where == "good" and (kind == "kernel" or rendering is not None)
         if not expect_file:
-            assert len(self.failures) == failures + 1, "a failed export was not reported"
+            assert self.failures == failures + 1, "a failed export was not reported"
             assert self.window.message_bar.text
             assert not target.exists()
             return f"{kind} to {where}: refused"
-        assert len(self.saves) == saves + 1, f"{kind} export not reported as saved"
+        assert self.saves == saves + 1, f"{kind} export not reported as saved"
         if kind == "kernel":
             saved = json.loads(target.read_text())
             np.testing.assert_array_equal(saved["weights"], stage.weights)

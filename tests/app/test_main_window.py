@@ -681,3 +681,29 @@ def test_the_persons_history_keeps_the_last_hundred_steps(qtbot, window):
     while stack.canUndo():
         stack.undo()
     assert window.controller.recipe == recipes[20]  # the twenty oldest steps are gone
+
+
+@pytest.mark.parametrize("at", [0, 30, 140, 150])
+def test_a_restored_history_longer_than_the_limit_keeps_the_steps_around_its_index(
+    qtbot, window, at
+):
+    from kernelstudio.app.session import HistoryStep, Session
+    from kernelstudio.app.undo import UNDO_LIMIT
+    from kernelstudio.pipeline import Recipe
+
+    recipes = [Recipe.single(np.full((1, 3), float(n + 1))) for n in range(151)]
+    steps = tuple(
+        HistoryStep(f"step {n}", recipes[n], recipes[n + 1]) for n in range(150)
+    )  # saved by a version that kept every step
+    session = Session(recipe=recipes[at], history=steps, history_index=at)
+    window.persistence._apply(session)
+    stack = window.undo_stack
+    assert stack.count() == UNDO_LIMIT
+    assert window.controller.recipe == recipes[at]
+    first = min(150 - UNDO_LIMIT, at)
+    while stack.canUndo():
+        stack.undo()
+    assert window.controller.recipe == recipes[first]
+    while stack.canRedo():
+        stack.redo()
+    assert window.controller.recipe == recipes[first + UNDO_LIMIT]
