@@ -479,6 +479,11 @@ class GeneratorPanel(QWidget):
             entry.title,
         )
 
+    @property
+    def has_pending(self) -> bool:
+        """Whether a moved value waits to be proposed (the controls are ahead of the recipe)."""
+        return bool(self._pending)
+
     def pace_with(self, busy: Callable[[], bool], *finished: SignalInstance) -> None:
         """Hold moved values while `busy()` says a result is being computed.
 

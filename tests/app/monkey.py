@@ -39,7 +39,15 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QtMsgType, qInstallMessageHandler, qWarning
 from PySide6.QtGui import QGuiApplication, QImage, QWheelEvent
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QSlider,
+    QWidget,
+)
 from scipy import ndimage
 from shiboken6 import isValid
 
@@ -49,6 +57,7 @@ from kernelstudio.app.main_window import SIDE_TABS
 from kernelstudio.app.recipe_panel import MAX_NAME_LENGTH, identity_stage, stage_title
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.generators import GENERATORS, generate
 from kernelstudio.imageio import load_image
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
@@ -444,8 +453,11 @@ class Monkey:
         """Wait until no render, load, export or histogram job is running or waiting."""
         controller = self.controller
         # is_idle covers renders only; loads and exports are in _background too.
+        panel = self.window.generator_panel
+        # A slider's value waits for the result being computed, then becomes a recipe.
         self.qtbot.waitUntil(
-            lambda: controller.is_idle and not controller._background, timeout=WAIT_MS
+            lambda: controller.is_idle and not controller._background and not panel.has_pending,
+            timeout=WAIT_MS,
         )
 
     def _reporting(self, name: str):
@@ -496,6 +508,7 @@ class Monkey:
                 shown = means(edit.text(), value) or edit.text() == format_weight(value)
                 assert shown, f"{field} shows {edit.text()!r} for {value!r}"
         self._check_preset_combo(stage)
+        self._check_generator(stage)
         self._check_presets_menu()
         self._check_side(view)
         self._check_views()
@@ -574,6 +587,37 @@ class Monkey:
                     np.array_equal(kernel.weights, stage.weights)
                     and (kernel.divisor, kernel.offset) == (stage.divisor, stage.offset)
                 ), f"combo says custom but the kernel is the saved {kernel.name}"
+
+    def _check_generator(self, stage: Stage) -> None:
+        panel = self.window.generator_panel
+        settings = stage.generator
+        if settings is not None:  # the invariant of Stage, seen from outside
+            made = generate(settings).weights
+            np.testing.assert_array_equal(made, stage.weights, err_msg="generated weights")
+        assert panel.combo.currentData() == (settings and settings.slug), "generator combo"
+        if settings is None:
+            assert panel.form is None, "parameter rows for typed weights"
+            return
+        for parameter in GENERATORS[settings.slug].parameters:
+            value = settings.values[parameter.name]
+            if parameter.kind == "choice":
+                box = panel.findChild(QComboBox, f"choice_{parameter.name}")
+                shown = box.currentText()
+                assert shown == str(value), f"{parameter.name} shows {shown} for {value}"
+                continue
+            spin = panel.findChild(QAbstractSpinBox, f"spin_{parameter.name}")
+            slider = panel.findChild(QSlider, f"slider_{parameter.name}")
+            row = panel.form.rows[parameter.name]
+            shown = None if value is None else spin.value()
+            if value is None:
+                assert spin.value() == spin.minimum(), f"{parameter.name} is not shown as auto"
+            else:
+                # A spin box shows its decimals (a preset's 7√2 reads 9.899).
+                decimals = spin.decimals() if hasattr(spin, "decimals") else 0
+                assert abs(shown - value) <= 0.5 * 10.0**-decimals + 1e-12, (
+                    f"{parameter.name} shows {shown} for {value}"
+                )
+            assert slider.value() == row.position_of(value), f"{parameter.name} slider"
 
     def _check_presets_menu(self) -> None:
         window = self.window
@@ -868,6 +912,48 @@ class Monkey:
             assert self.controller.recipe == before
             assert spin.value() == (height if spin is editor.rows_spin else width)
         return f"{how} {spin.objectName()} -> {new_shape}"
+
+    @action(2)
+    def choose_generator(self) -> str:
+        self._show_recipe()
+        combo = self.window.generator_panel.combo
+        index = self.random.randrange(combo.count())
+        combo.setCurrentIndex(index)
+        return f"generator {combo.itemText(index)!r}"
+
+    @action(4)
+    def move_generator_parameter(self) -> str:
+        """Drag a slider, type into a spin box or pick a choice, a few steps at once."""
+        settings = self.controller.stage.generator
+        if settings is None:
+            return self.choose_generator()
+        self._show_recipe()
+        panel = self.window.generator_panel
+        parameter = self.random.choice(GENERATORS[settings.slug].parameters)
+        name, steps = parameter.name, self.random.randint(1, 6)
+        if parameter.kind == "choice":
+            box = panel.findChild(QComboBox, f"choice_{name}")
+            index = self.random.randrange(box.count())
+            box.setCurrentIndex(index)
+            return f"{settings.slug} {name} = {box.itemText(index)}"
+        if self.random.random() < 0.5:
+            slider = panel.findChild(QSlider, f"slider_{name}")
+            positions = [
+                self.random.randint(slider.minimum(), slider.maximum()) for _ in range(steps)
+            ]
+            for position in positions:
+                slider.setValue(position)  # as a drag does, step by step
+                QApplication.processEvents()
+            return f"{settings.slug} slider {name} through {positions}"
+        spin = panel.findChild(QAbstractSpinBox, f"spin_{name}")
+        low, high = spin.minimum(), spin.maximum()
+        numbers = [
+            self.random.choice([low, high, self.random.uniform(low, high)]) for _ in range(steps)
+        ]
+        for number in numbers:
+            spin.setValue(number)
+            QApplication.processEvents()
+        return f"{settings.slug} spin {name} through {[round(n, 3) for n in numbers]}"
 
     @action(3)
     def choose_preset_in_combo(self) -> str:
