@@ -342,12 +342,12 @@ class Controller(QObject):
         self._recipe, self._view, self._selected = recipe, view, selected
         # The job starts first: on a second core it computes while the panels
         # below show the new state (a 15×15 grid takes several milliseconds).
+        if changed:
+            self.stateChanged.emit(self.state)
         if set(changes) == {"histogram"}:
             self._update_histogram()  # the result itself does not change
         else:
             self._request()
-        if changed:
-            self.stateChanged.emit(self.state)
 
     # Loading ---------------------------------------------------------------
 
