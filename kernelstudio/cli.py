@@ -432,11 +432,10 @@ _GENERATOR_LIKE = re.compile(r"([A-Za-z][A-Za-z0-9-]*):.*", re.DOTALL)
 def _generated(spec: str) -> _Resolved:
     try:
         settings = parse_spec(spec)
-        made = generate(settings)
-        stage = Stage(made.weights, name=settings.spec, generator=settings)
+        stage = Stage.generated(settings, name=settings.spec)
     except ValueError as error:
         raise CommandError(_brief_detail(str(error))) from None
-    for note in made.notes:
+    for note in generate(settings).notes:  # cached: the weights above were made once
         _report(sys.stderr, f"{PROG}: note: {note}")
     return _Resolved((stage,), GENERATORS[settings.slug].display)
 

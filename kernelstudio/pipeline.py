@@ -10,7 +10,7 @@ and what happens to transparency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -234,6 +234,18 @@ class Recipe:
         object.__setattr__(self, "channels", check_channels(self.channels))
         object.__setattr__(self, "flip", bool(self.flip))
         object.__setattr__(self, "grey", bool(self.grey))
+
+    def with_stage(self, index: int, stage: Stage, **options: object) -> Recipe:
+        """Return the recipe with stage `index` replaced by `stage` (and `options` changed).
+
+        Examples
+        --------
+        >>> Recipe.single([[1]]).with_stage(0, Stage([[2]]), border="wrap").stages[0].weights
+        array([[2.]])
+        """
+        stages = list(self.stages)
+        stages[index] = stage
+        return replace(self, stages=tuple(stages), **options)
 
     @classmethod
     def single(cls, weights: ArrayLike, **options: object) -> Recipe:

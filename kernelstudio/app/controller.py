@@ -330,9 +330,7 @@ class Controller(QObject):
         selected = min(self._selected, len(recipe.stages) - 1)
         stage_changes = {key: changes[key] for key in STAGE_FIELDS if key in changes}
         if stage_changes:
-            stages = list(recipe.stages)
-            stages[selected] = replace(stages[selected], **stage_changes)
-            recipe = replace(recipe, stages=tuple(stages))
+            recipe = recipe.with_stage(selected, replace(recipe.stages[selected], **stage_changes))
         recipe_changes = {key: changes[key] for key in RECIPE_FIELDS if key in changes}
         if recipe_changes:
             recipe = replace(recipe, **recipe_changes)

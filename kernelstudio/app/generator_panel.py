@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Hashable
-from dataclasses import replace
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
@@ -444,9 +443,7 @@ class GeneratorPanel(QWidget):
         return self._recipe.stages[self._selected]
 
     def _with_stage(self, stage: Stage, **options: object) -> Recipe:
-        stages = list(self._recipe.stages)
-        stages[self._selected] = stage
-        return replace(self._recipe, stages=tuple(stages), **options)
+        return self._recipe.with_stage(self._selected, stage, **options)
 
     def _propose(self, make: Callable[[], Recipe], text: str, key: Hashable = None) -> None:
         # A refusal is told in the note, over the applied state shown again.

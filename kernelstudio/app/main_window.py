@@ -351,10 +351,7 @@ class MainWindow(QMainWindow):
         push_recipe(self.undo_group.activeStack(), self.controller, recipe, text, key)
 
     def _with_stage(self, stage: Stage, **options: object) -> Recipe:
-        recipe = self.controller.recipe
-        stages = list(recipe.stages)
-        stages[self.controller.selected] = stage
-        return replace(recipe, stages=tuple(stages), **options)
+        return self.controller.recipe.with_stage(self.controller.selected, stage, **options)
 
     def set_kernel(
         self,
@@ -384,13 +381,8 @@ class MainWindow(QMainWindow):
 
     def choose_preset(self, slug: str) -> None:
         """Use a built-in preset for the selected stage, with the display mapping that suits it."""
-        stage = replace(
-            self.controller.stage,
-            weights=PRESETS[slug],
-            generator=PRESET_GENERATORS[slug],
-            divisor=1.0,
-            offset=0.0,
-        )
+        old = self.controller.stage
+        stage = Stage.generated(PRESET_GENERATORS[slug], enabled=old.enabled, name=old.name)
         self.apply_recipe(
             self._with_stage(stage, display=PRESET_DISPLAY[slug]), f"Preset {PRESET_NAMES[slug]}"
         )

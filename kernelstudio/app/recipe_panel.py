@@ -400,9 +400,7 @@ class RecipePanel(QWidget):
         return self._recipe.stages[self._selected]
 
     def _with_stage(self, stage: Stage, **options: object) -> Recipe:
-        stages = list(self._recipe.stages)
-        stages[self._selected] = stage
-        return replace(self._recipe, stages=tuple(stages), **options)
+        return self._recipe.with_stage(self._selected, stage, **options)
 
     def _propose(self, make: Callable[[], Recipe], text: str, key: Hashable = None) -> bool:
         # Build the new recipe; a refusal is told at once and the panel shows what
@@ -521,12 +519,10 @@ class RecipePanel(QWidget):
         if isinstance(choice, str) and choice in PRESETS:
             self._propose(
                 lambda: self._with_stage(
-                    replace(
-                        self._stage(),
-                        weights=PRESETS[choice],
-                        generator=PRESET_GENERATORS[choice],
-                        divisor=1.0,
-                        offset=0.0,
+                    Stage.generated(
+                        PRESET_GENERATORS[choice],
+                        enabled=self._stage().enabled,
+                        name=self._stage().name,
                     ),
                     display=PRESET_DISPLAY[choice],
                 ),
