@@ -10,6 +10,11 @@ from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, thr
 DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize", "signed")
 """How :func:`to_uint8` maps values: clip to range, absolute value, stretch, or signed."""
 
+ROUNDING_MODES: tuple[str, ...] = ("half-up", "half-even", "truncate")
+"""How :func:`to_uint8` and :func:`round_values` turn a value into a whole number:
+``half-up`` (2.5 → 3, GIMP, ImageJ), ``half-even`` (2.5 → 2, OpenCV's
+``saturate_cast``) or ``truncate`` (towards zero, 2.7 → 2, a C cast)."""
+
 _MAPPING_COST = 5
 """Passes over each sample when mapping to 8 bits, each about one multiply-add
 of the convolution's dense method; weighs the work for :func:`threads_for`."""
@@ -29,7 +34,34 @@ def white_level(dtype: DTypeLike) -> float:
     return 1.0
 
 
-def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> np.ndarray:
+def round_values(values: np.ndarray, rounding: str = "half-up") -> np.ndarray:
+    """Round float `values` in place to whole numbers as `rounding` says, and return them.
+
+    Examples
+    --------
+    >>> values = np.array([-1.5, 0.5, 2.5, 2.7])
+    >>> round_values(values.copy()), round_values(values.copy(), "half-even")
+    (array([-1.,  1.,  3.,  3.]), array([-2.,  0.,  2.,  3.]))
+    >>> round_values(values.copy(), "truncate")
+    array([-1.,  0.,  2.,  2.])
+    """
+    _check_rounding(rounding)
+    if rounding == "half-up":
+        values += 0.5
+        return np.floor(values, out=values)
+    if rounding == "half-even":
+        return np.rint(values, out=values)
+    return np.trunc(values, out=values)
+
+
+def _check_rounding(rounding: str) -> None:
+    if rounding not in ROUNDING_MODES:
+        raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}; got {rounding!r}")
+
+
+def to_uint8(
+    values: ArrayLike, mode: str = "clip", *, white: float = 255.0, rounding: str = "half-up"
+) -> np.ndarray:
     """Turn convolution results into 8-bit pixels.
 
     Parameters
@@ -48,11 +80,13 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     white : float
         The value that maps to 255 in ``clip`` and ``abs``; see
         :func:`white_level`.
+    rounding : {'half-up', 'half-even', 'truncate'}
+        How a scaled value becomes a whole number; see :data:`ROUNDING_MODES`.
 
     Returns
     -------
     numpy.ndarray
-        uint8 array of the same shape, rounded half up. NaN becomes 0;
+        uint8 array of the same shape, rounded as `rounding` says. NaN becomes 0;
         infinities saturate. Large arrays are mapped in bands on every core.
 
     Raises
@@ -70,7 +104,12 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
     array([  0, 128, 255], dtype=uint8)
     >>> to_uint8([-4.0, 0.0, 2.0], "signed")
     array([  0, 128, 191], dtype=uint8)
+    >>> to_uint8([0.5, 1.5, 2.5, 254.9], rounding="half-even")
+    array([  0,   2,   2, 255], dtype=uint8)
+    >>> to_uint8([0.5, 1.5, 2.5, 254.9], rounding="truncate")
+    array([  0,   1,   2, 254], dtype=uint8)
     """
+    _check_rounding(rounding)
     if mode not in DISPLAY_MODES:
         raise ValueError(f"display mode must be one of {', '.join(DISPLAY_MODES)}; got {mode!r}")
     if not (np.isfinite(white) and white > 0):
@@ -112,7 +151,10 @@ def to_uint8(values: ArrayLike, mode: str = "clip", *, white: float = 255.0) -> 
             np.multiply(rows, np.float32(scale), out=scaled)
             if mode == "abs":  # after the conversion, so |-128| fits even for int8
                 np.abs(scaled, out=scaled)
-        scaled += 0.5
+        if rounding == "half-up":
+            scaled += 0.5  # then the cast's truncation of a value ≥ 0 is floor
+        elif rounding == "half-even":
+            np.rint(scaled, out=scaled)
         np.fmax(scaled, 0.0, out=scaled)
         np.fmin(scaled, 255.0, out=scaled)
         flat_pixels[start:stop] = scaled

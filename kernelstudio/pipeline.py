@@ -17,7 +17,13 @@ from numpy.typing import ArrayLike
 
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS, convolve
-from kernelstudio.display import DISPLAY_MODES, to_uint8, white_level
+from kernelstudio.display import (
+    DISPLAY_MODES,
+    ROUNDING_MODES,
+    round_values,
+    to_uint8,
+    white_level,
+)
 from kernelstudio.generators import GeneratorSettings, check_settings, generate
 from kernelstudio.kernels import MAX_KERNEL_SIDE, validate_kernel
 
@@ -32,6 +38,11 @@ CHANNEL_LETTERS = "rgba"
 
 ALPHA_MODES: tuple[str, ...] = ("keep", "weighted", "process")
 """What a recipe does with transparency; see :class:`Recipe`."""
+
+BETWEEN_STAGES: tuple[str, ...] = ("float", "clip", "round")
+"""What a stage's result becomes before the next stage sees it: exact floats,
+clipped to the image's range, or clipped and rounded to its whole values (as
+when a program runs one filter after another on an 8-bit image)."""
 
 COVERAGE_FLOOR = 1e-5
 """With ``weighted`` alpha, a neighbourhood covered less than this (a fraction of
@@ -194,6 +205,14 @@ class Recipe:
     display : str
         How :func:`to_display` maps colour values to 8 bits; one of
         :data:`kernelstudio.display.DISPLAY_MODES`.
+    rounding : str
+        How :func:`to_display` (and ``between_stages="round"``) makes whole
+        numbers; one of :data:`kernelstudio.display.ROUNDING_MODES`.
+    between_stages : str
+        One of :data:`BETWEEN_STAGES`: what each stage's colour becomes before
+        the next stage: ``float`` (exact, the default), ``clip`` (to ``0…white``
+        of the image's dtype) or ``round`` (clipped, then rounded with
+        `rounding` for integer images), for every channel the stages act on.
 
     Notes
     -----
@@ -218,6 +237,8 @@ class Recipe:
     channels: str = "rgb"
     alpha: str = "keep"
     display: str = "clip"
+    rounding: str = "half-up"
+    between_stages: str = "float"
 
     def __post_init__(self) -> None:
         stages = tuple(self.stages)
@@ -231,6 +252,8 @@ class Recipe:
         _choose(self.border, BORDERS, "border")
         _choose(self.alpha, ALPHA_MODES, "alpha")
         _choose(self.display, DISPLAY_MODES, "display")
+        _choose(self.rounding, ROUNDING_MODES, "rounding")
+        _choose(self.between_stages, BETWEEN_STAGES, "between_stages")
         object.__setattr__(self, "channels", check_channels(self.channels))
         object.__setattr__(self, "flip", bool(self.flip))
         object.__setattr__(self, "grey", bool(self.grey))
@@ -409,7 +432,9 @@ def _render_channels(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
 
 
 def _apply_stages(values: np.ndarray, recipe: Recipe) -> np.ndarray:
-    for stage in recipe.active_stages:
+    dtype = values.dtype  # the image's, before the first stage makes floats
+    stages = recipe.active_stages
+    for number, stage in enumerate(stages, 1):
         values = convolve(
             values,
             stage.scaled_weights,
@@ -417,6 +442,18 @@ def _apply_stages(values: np.ndarray, recipe: Recipe) -> np.ndarray:
             flip=recipe.flip,
             offset=stage.offset,
         )
+        if number < len(stages):
+            values = _between_stages(values, recipe, dtype)
+    return values
+
+
+def _between_stages(values: np.ndarray, recipe: Recipe, dtype: np.dtype) -> np.ndarray:
+    # The engine's result is new, so it may be changed in place.
+    if recipe.between_stages == "float":
+        return values
+    np.clip(values, 0.0, white_level(dtype), out=values)
+    if recipe.between_stages == "round" and np.dtype(dtype).kind in "biu":
+        round_values(values, recipe.rounding)
     return values
 
 
@@ -425,7 +462,8 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
     chosen = [index for index, wanted in enumerate(filtered[:-1]) if wanted]
     colour = pixels[..., :-1].astype(np.float32)
     alpha_values = pixels[..., -1].astype(np.float32)
-    for stage in recipe.active_stages:
+    stages = recipe.active_stages
+    for number, stage in enumerate(stages, 1):
         one_stage = Recipe((stage,), border=recipe.border, flip=recipe.flip)
         # Coverage 0…1, also when an alpha filtered by an earlier stage left that range.
         weight = np.clip(alpha_values / white, 0.0, 1.0)
@@ -444,6 +482,8 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             averaged = np.where(coverage > COVERAGE_FLOOR, sums / coverage, np.float32(0.0))
             averaged = averaged * scale + np.float32(stage.offset)
+        if number < len(stages):
+            averaged = _between_stages(averaged, recipe, pixels.dtype)
         colour_after = _cropped(colour, one_stage)
         colour_after[..., chosen] = averaged
         colour = colour_after
@@ -513,11 +553,12 @@ def to_display(result: np.ndarray, recipe: Recipe, *, white: float = 255.0) -> n
     >>> to_display(np.array([[[-10.0, 300.0]]]), Recipe.single([[1]], display="abs"))
     array([[[ 10, 255]]], dtype=uint8)
     """
+    rounding = recipe.rounding
     if result.ndim == 2 or result.shape[2] in (1, 3):  # no alpha: one mapping, shape kept
-        return to_uint8(result, recipe.display, white=white)
+        return to_uint8(result, recipe.display, white=white, rounding=rounding)
     colour, alpha = split_alpha(result)
-    colour8 = to_uint8(colour, recipe.display, white=white)
-    alpha8 = to_uint8(alpha, "clip", white=white)
+    colour8 = to_uint8(colour, recipe.display, white=white, rounding=rounding)
+    alpha8 = to_uint8(alpha, "clip", white=white, rounding=rounding)
     planes = [colour8] if colour8.ndim == 2 else [colour8[..., c] for c in range(3)]
     return np.stack([*planes, alpha8], axis=-1)
 

@@ -7,7 +7,8 @@ A recipe file holds the stages and every option::
                  "offset": 0, "enabled": true,
                  "generator": {"name": "binomial", "parameters": {"size": 3}}}],
      "border": "mirror", "flip": false, "grey": false,
-     "channels": "rgb", "alpha": "keep", "display": "clip"}
+     "channels": "rgb", "alpha": "keep", "display": "clip",
+     "rounding": "half-up", "between_stages": "float"}
 
 Only ``stages`` and each stage's ``weights`` are required; every other field
 has the default of :class:`~kernelstudio.pipeline.Stage` and
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from kernelstudio.atomic import describe_os_error, read_regular_file, write_atomically
 from kernelstudio.convolution import BORDERS
-from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES
 from kernelstudio.generators import GeneratorError, GeneratorSettings, check_settings
 from kernelstudio.kernels import (
     KERNEL_FILE_FORMAT,
@@ -43,7 +44,14 @@ from kernelstudio.kernels import (
     kernel_from_json,
     weights_from_rows,
 )
-from kernelstudio.pipeline import ALPHA_MODES, MAX_STAGES, Recipe, Stage, check_channels
+from kernelstudio.pipeline import (
+    ALPHA_MODES,
+    BETWEEN_STAGES,
+    MAX_STAGES,
+    Recipe,
+    Stage,
+    check_channels,
+)
 
 RECIPE_FILE_FORMAT = "kernelstudio-recipe"
 RECIPE_FILE_VERSION = 1
@@ -75,6 +83,8 @@ def recipe_to_json(recipe: Recipe) -> str:
         "channels": recipe.channels,
         "alpha": recipe.alpha,
         "display": recipe.display,
+        "rounding": recipe.rounding,
+        "between_stages": recipe.between_stages,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -159,6 +169,8 @@ def recipe_from_json(text: str, *, source: str = "recipe file") -> Recipe:
             "channels": _channels(document),
             "alpha": _choice(document, "alpha", ALPHA_MODES),
             "display": _choice(document, "display", DISPLAY_MODES),
+            "rounding": _choice(document, "rounding", ROUNDING_MODES),
+            "between_stages": _choice(document, "between_stages", BETWEEN_STAGES),
         }
         return Recipe(stages, **options)
     except ValueError as error:

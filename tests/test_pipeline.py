@@ -426,3 +426,90 @@ def test_a_stage_made_by_a_generator_remembers_it_until_its_weights_change():
 def test_a_stage_refuses_a_generator_that_is_not_settings():
     with pytest.raises(ValueError, match="generator must be GeneratorSettings; got str"):
         Stage([[1.0]], generator="gaussian:sigma=1")
+
+
+# Rounding and what a stage's result becomes before the next stage.
+
+ORACLE_ROUNDING = {
+    "half-up": lambda values: np.floor(values + 0.5),
+    "half-even": np.rint,
+    "truncate": np.trunc,
+}
+
+
+@pytest.mark.parametrize("rounding", ["half-up", "half-even", "truncate"])
+def test_between_stages_round_clips_and_rounds_each_stage_as_a_program_on_8_bit_pixels(rounding):
+    # An edge kernel (results below 0 and above 255), then a blur, then a scale:
+    # as three filters run one after the other on an 8-bit image.
+    image = RNG.integers(0, 256, (13, 17, 3), dtype=np.uint8)
+    stages = [([[-2, 1, 3]], 2.0, 0.5), ([[1, 1, 0, 1, 1]], 4.0, 0.0), ([[1]], 1.0, 0.5)]
+    recipe = recipe_of(stages, border="nearest", rounding=rounding, between_stages="round")
+    expected = np.empty(image.shape)
+    for channel in range(3):
+        values = image[..., channel].astype(np.float64)
+        for number, (weights, divisor, offset) in enumerate(stages):
+            values = oracle_plane(values, np.asarray(weights, float), "nearest", False)
+            values = values / divisor + offset
+            if number < len(stages) - 1:
+                values = ORACLE_ROUNDING[rounding](np.clip(values, 0, 255))
+        expected[..., channel] = values
+    result = render(image, recipe)
+    # The last stage stays exact; the ones before are whole numbers in 0…255.
+    np.testing.assert_allclose(result, expected, atol=1e-4)
+    pixels = to_display(result, recipe)
+    np.testing.assert_array_equal(pixels, np.clip(ORACLE_ROUNDING[rounding](expected), 0, 255))
+
+
+def test_between_stages_clip_keeps_fractions_and_float_keeps_everything():
+    image = RNG.integers(0, 256, (9, 11), dtype=np.uint16) * 257
+    stages = [([[-1, 0, 2]], 3.0, 0.0), ([[1, 2, 1]], 4.0, 0.0)]
+    for between, limit in (("clip", (0, 65535)), ("float", (-np.inf, np.inf))):
+        values = image.astype(np.float64)
+        values = np.clip(
+            oracle_plane(values, np.array(stages[0][0], float), "wrap", True) / 3, *limit
+        )
+        expected = oracle_plane(values, np.array(stages[1][0], float), "wrap", True) / 4
+        recipe = recipe_of(stages, border="wrap", flip=True, between_stages=between)
+        np.testing.assert_allclose(render(image, recipe), expected, rtol=1e-6, atol=1e-2)
+
+
+def test_between_stages_round_leaves_float_images_unrounded():
+    image = RNG.random((7, 9)).astype(np.float32)
+    stages = [([[1, 1, 1]], 3.0, 0.25), ([[1]], 1.0, 0.0)]
+    expected = np.clip(oracle_plane(image, np.ones((1, 3)), "mirror", False) / 3 + 0.25, 0, 1)
+    recipe = recipe_of(stages, between_stages="round")
+    np.testing.assert_allclose(render(image, recipe), expected, atol=1e-6)
+
+
+def test_between_stages_round_also_rounds_the_weighted_alpha_path():
+    rgba = RNG.integers(0, 256, (8, 10, 4), dtype=np.uint8)
+    rgba[..., 3] = 255  # opaque: weighted equals the plain formula
+    stages = [([[-1, 3, -1]], 1.0, 0.0), ([[1, 1, 1]], 3.0, 0.0)]
+    recipe = recipe_of(stages, alpha="weighted", border="nearest", between_stages="round")
+    first = oracle_plane(
+        rgba[..., 0].astype(float), np.array([[-1, 3, -1]], float), "nearest", False
+    )
+    expected = oracle_plane(
+        np.floor(np.clip(first, 0, 255) + 0.5), np.ones((1, 3)), "nearest", False
+    )
+    np.testing.assert_allclose(render(rgba, recipe)[..., 0], expected / 3, atol=1e-3)
+
+
+@pytest.mark.parametrize("rounding", ["half-up", "half-even", "truncate"])
+def test_to_display_rounds_as_the_recipe_says(rounding):
+    values = np.array([[0.5, 1.5, 2.5, 3.49, 3.5, 254.5, 255.5, -0.5, -3.0]], np.float32)
+    recipe = Recipe.single([[1]], rounding=rounding)
+    expected = np.clip(ORACLE_ROUNDING[rounding](values.astype(np.float64)), 0, 255)
+    np.testing.assert_array_equal(to_display(values, recipe), expected)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("rounding", "up", "rounding must be one of half-up, half-even, truncate; got 'up'"),
+        ("between_stages", "clamp", "between_stages must be one of float, clip, round"),
+    ],
+)
+def test_a_recipe_refuses_an_unknown_rounding_or_between_stages(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        Recipe.single([[1]], **{field: value})

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kernelstudio.convolution import BORDERS
-from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES
 from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
-from kernelstudio.pipeline import ALPHA_MODES, Recipe, Stage
+from kernelstudio.pipeline import ALPHA_MODES, BETWEEN_STAGES, Recipe, Stage
 from kernelstudio.recipe_files import (
     MAX_RECIPE_FILE_BYTES,
     RecipeFileError,
@@ -60,11 +60,22 @@ def recipes(draw):
         channels=channels,
         alpha=draw(st.sampled_from(ALPHA_MODES)),
         display=draw(st.sampled_from(DISPLAY_MODES)),
+        rounding=draw(st.sampled_from(ROUNDING_MODES)),
+        between_stages=draw(st.sampled_from(BETWEEN_STAGES)),
     )
 
 
 def assert_same_recipe(loaded, original):
-    options = ("border", "flip", "grey", "channels", "alpha", "display")
+    options = (
+        "border",
+        "flip",
+        "grey",
+        "channels",
+        "alpha",
+        "display",
+        "rounding",
+        "between_stages",
+    )
     assert [getattr(loaded, name) for name in options] == [
         getattr(original, name) for name in options
     ]
@@ -99,6 +110,8 @@ def test_the_written_document_holds_every_field():
         (Stage([[1, 2, 1]], divisor=4, name="blur"), Stage([[-1, 0, 1]], offset=128)),
         border="wrap",
         alpha="weighted",
+        rounding="half-even",
+        between_stages="round",
     )
     document = json.loads(recipe_to_json(recipe))
     assert document == {
@@ -114,6 +127,8 @@ def test_the_written_document_holds_every_field():
         "channels": "rgb",
         "alpha": "weighted",
         "display": "clip",
+        "rounding": "half-even",
+        "between_stages": "round",
     }
 
 
@@ -167,6 +182,8 @@ BAD_DOCUMENTS = [
     ('{"stages": [{"weights": [[1]]}], "channels": ["r"]}', "'channels' is ['r']"),
     ('{"stages": [{"weights": [[1]]}], "alpha": "foo"}', "'alpha' is 'foo'; it must be one of"),
     ('{"stages": [{"weights": [[1]]}], "display": "log"}', "'display' is 'log'; it must be"),
+    ('{"stages": [{"weights": [[1]]}], "rounding": "up"}', "'rounding' is 'up'; it must be"),
+    ('{"stages": [{"weights": [[1]]}], "between_stages": 0}', "'between_stages' is 0; it must"),
     ('{"stages": ' + "[" * 100_000 + "]" * 100_000 + "}", "is not valid JSON"),
 ]
 
