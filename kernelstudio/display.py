@@ -7,8 +7,9 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from kernelstudio.bands import row_bands, rows_per_band, run_bands, scratch, threads_for
 
-DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize", "signed")
-"""How :func:`to_uint8` maps values: clip to range, absolute value, stretch, or signed."""
+DISPLAY_MODES: tuple[str, ...] = ("clip", "abs", "normalize", "signed", "wrap")
+"""How :func:`to_uint8` maps values: clip to range, absolute value, stretch, signed, or
+wrapped around as a C cast to the image's integer type does."""
 
 ROUNDING_MODES: tuple[str, ...] = ("half-up", "half-even", "truncate")
 """How :func:`to_uint8` and :func:`round_values` turn a value into a whole number:
@@ -76,7 +77,11 @@ def to_uint8(
         to 255, as ``matplotlib.pyplot.imshow`` does; a flat result is black.
         ``signed`` shows 0 as mid-grey (128) and ``±m``, the largest finite
         magnitude, as 0 and 255, so an edge kernel's two signs show apart; an
-        all-zero result is mid-grey.
+        all-zero result is mid-grey. ``wrap`` rounds, then takes the value modulo
+        ``white + 1`` before mapping as ``clip`` does: what casting to an
+        8-bit (``white`` 255) or 16-bit (65535) integer does in C or NumPy, so
+        300 shows as 44 and −3 as 253 (scipy.ndimage's integer output);
+        infinities show as 0, as NaN does.
     white : float
         The value that maps to 255 in ``clip`` and ``abs``; see
         :func:`white_level`.
@@ -108,6 +113,8 @@ def to_uint8(
     array([  0,   2,   2, 255], dtype=uint8)
     >>> to_uint8([0.5, 1.5, 2.5, 254.9], rounding="truncate")
     array([  0,   1,   2, 254], dtype=uint8)
+    >>> to_uint8([-3.0, 255.0, 300.4], "wrap", rounding="truncate")
+    array([253, 255,  44], dtype=uint8)
     """
     _check_rounding(rounding)
     if mode not in DISPLAY_MODES:
@@ -145,6 +152,11 @@ def to_uint8(
             # float64: a span as narrow as 1e-40, or values far from zero with a
             # small span, would lose their steps (or overflow the scale) in float32.
             scaled = np.subtract(rows, low, dtype=np.float64)
+            scaled *= scale
+        elif mode == "wrap":
+            # float64: whole values up to 2**53 wrap exactly; then scaled as clip.
+            scaled = round_values(rows.astype(np.float64), rounding)
+            np.mod(scaled, white + 1.0, out=scaled)
             scaled *= scale
         else:
             scaled = scratch("display", rows.shape)

@@ -19,8 +19,15 @@ from numpy.typing import ArrayLike
 
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import explain_pixel
-from kernelstudio.display import to_uint8, white_level
-from kernelstudio.pipeline import COVERAGE_FLOOR, Recipe, Stage, render, split_alpha
+from kernelstudio.display import round_values, to_uint8, white_level
+from kernelstudio.pipeline import (
+    COVERAGE_FLOOR,
+    Recipe,
+    Stage,
+    next_stage_input,
+    render,
+    split_alpha,
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +250,13 @@ def explain_recipe_pixel(
             _planes(render(window, dataclasses.replace(recipe, stages=stages[:count])))
             for count in range(1, len(stages))
         ]
+    roles = _roles(names, alpha is not None, recipe)
+    for planes in prefixes[1:]:  # what the stages after the first see
+        for index, plane_role in enumerate(roles):
+            if _between_stages_reach(index, plane_role, roles):
+                planes[index] = next_stage_input(
+                    planes[index].astype(np.float32), recipe, pixels.dtype
+                )
     prefixes.append(_planes(render(window, recipe)))
 
     explained_stages = []
@@ -268,7 +282,8 @@ def explain_recipe_pixel(
                     channel,
                     role,
                     recipe,
-                    np.float32(white_level(pixels.dtype)),
+                    pixels.dtype,
+                    _next_stage_rule(number < len(stages) - 1, role, recipe, pixels.dtype),
                 )
             )
     if result is None and recipe.display in ("normalize", "signed"):
@@ -352,6 +367,33 @@ def _planes(values: np.ndarray) -> list[np.ndarray]:
     return [values[..., index] for index in range(values.shape[2])]
 
 
+def _between_stages_reach(index: int, role: str, roles: list[str]) -> bool:
+    # As pipeline.render: every filtered channel, but not alpha beside weighted colour.
+    if role == "passes through":
+        return False
+    return not (index == len(roles) - 1 and "weighted" in roles[:-1])
+
+
+def _next_stage_rule(before_another: bool, role: str, recipe: Recipe, dtype: np.dtype) -> str:
+    # What the formula adds when the value is clipped or rounded for the next stage.
+    if not before_another or recipe.between_stages == "float" or role == "passes through":
+        return ""
+    white = white_level(dtype)
+    integer = np.dtype(dtype).kind in "biu"
+    if recipe.between_stages == "wrap" and integer:
+        return f"{_ROUNDING_WORDS[recipe.rounding]} and wrapped modulo {white + 1:g}"
+    if recipe.between_stages == "round" and integer:
+        return f"clamped to 0…{white:g} and {_ROUNDING_WORDS[recipe.rounding]}"
+    return f"clamped to 0…{white:g}"
+
+
+_ROUNDING_WORDS = {
+    "half-up": "rounded half up",
+    "half-even": "rounded half to even",
+    "truncate": "truncated",
+}
+
+
 def _explain_stage(
     stage: Stage,
     index: int,
@@ -361,8 +403,10 @@ def _explain_stage(
     channel: int,
     role: str,
     recipe: Recipe,
-    white: np.float32,
+    dtype: np.dtype,
+    next_stage_rule: str,
 ) -> StageExplanation:
+    white = np.float32(white_level(dtype))
     options = {"border": recipe.border, "flip": recipe.flip}
     step = explain_pixel(previous[channel], stage.weights, *local, **options)
     if recipe.border == "valid":
@@ -402,6 +446,9 @@ def _explain_stage(
             formula = f"sum = {value:g}"
         else:
             formula = f"sum {total:g} ÷ {divisor:g} + {offset:g} = {value:g}"
+    if next_stage_rule:
+        passed_on = next_stage_input(np.array([value], np.float32), recipe, dtype)
+        formula += f"; {next_stage_rule} for the next stage: {float(passed_on[0]):g}"
     return StageExplanation(
         index,
         stage.name,
@@ -440,20 +487,34 @@ def _display(
 ) -> tuple[int, str]:
     mode = "clip" if is_alpha else recipe.display
     kind = "alpha (always clipped)" if is_alpha else mode
+    rounding = recipe.rounding
+    rounded = _ROUNDING_WORDS[rounding]
+    if mode == "wrap":
+        shown = int(to_uint8(np.array([value]), mode, white=white, rounding=rounding)[0])
+        if not np.isfinite(value):
+            return shown, f"wrap: {float(value):g} shows as 0"
+        whole = float(round_values(np.array([value], np.float64), rounding)[0])
+        wrapped = whole % (white + 1.0)
+        return shown, (
+            f"wrap: {float(value):g} {rounded} is {whole:g}, modulo {white + 1:g} is "
+            f"{wrapped:g}, × 255 / {white:g}: {shown} (as a C cast to the image's type)"
+        )
     if mode in ("clip", "abs"):
-        shown = int(to_uint8(np.array([value]), mode, white=white)[0])
+        shown = int(to_uint8(np.array([value]), mode, white=white, rounding=rounding)[0])
         if np.isnan(value):
             return shown, f"{kind}: NaN shows as 0"
         magnitude = abs(float(value)) if mode == "abs" else float(value)
         written = f"|{float(value):g}|" if mode == "abs" else f"{float(value):g}"
         return shown, (
             f"{kind}: {written} × 255 / {white:g} = {magnitude * 255.0 / white:g}, "
-            f"clamped to 0…255 and rounded half up: {shown}"
+            f"clamped to 0…255 and {rounded}: {shown}"
         )
     assert result is not None
     low, high = _finite_range(split_alpha(result)[0])
     # The same mapping as to_display: the result's range goes in with the value.
-    shown = int(to_uint8(np.array([value, low, high], np.float32), mode, white=white)[0])
+    shown = int(
+        to_uint8(np.array([value, low, high], np.float32), mode, white=white, rounding=rounding)[0]
+    )
     if np.isnan(value):
         return shown, f"{kind}: NaN shows as 0"
     if mode == "normalize":
@@ -462,7 +523,7 @@ def _display(
         scaled = (float(value) - low) * 255.0 / (high - low)
         return shown, (
             f"normalize: ({float(value):g} − {low:g}) × 255 / ({high:g} − {low:g}) = "
-            f"{scaled:g}, clamped to 0…255 and rounded half up: {shown} "
+            f"{scaled:g}, clamped to 0…255 and {rounded}: {shown} "
             f"(the result's smallest value {low:g} shows as 0, its largest {high:g} as 255)"
         )
     magnitude = max(abs(low), abs(high))
@@ -471,7 +532,7 @@ def _display(
     scaled = 127.5 + float(value) * 127.5 / magnitude
     return shown, (
         f"signed: 127.5 + {float(value):g} × 127.5 / {magnitude:g} = {scaled:g}, "
-        f"clamped to 0…255 and rounded half up: {shown} "
+        f"clamped to 0…255 and {rounded}: {shown} "
         f"(±{magnitude:g}, the result's largest magnitude, shows as 255 and 0)"
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, DTypeLike
 
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS, convolve
@@ -39,10 +39,11 @@ CHANNEL_LETTERS = "rgba"
 ALPHA_MODES: tuple[str, ...] = ("keep", "weighted", "process")
 """What a recipe does with transparency; see :class:`Recipe`."""
 
-BETWEEN_STAGES: tuple[str, ...] = ("float", "clip", "round")
+BETWEEN_STAGES: tuple[str, ...] = ("float", "clip", "round", "wrap")
 """What a stage's result becomes before the next stage sees it: exact floats,
-clipped to the image's range, or clipped and rounded to its whole values (as
-when a program runs one filter after another on an 8-bit image)."""
+clipped to the image's range, clipped and rounded to its whole values (as when a
+program runs one filter after another on an 8-bit image), or rounded and wrapped
+around as a C cast to the image's integer type does."""
 
 COVERAGE_FLOOR = 1e-5
 """With ``weighted`` alpha, a neighbourhood covered less than this (a fraction of
@@ -211,8 +212,10 @@ class Recipe:
     between_stages : str
         One of :data:`BETWEEN_STAGES`: what each stage's colour becomes before
         the next stage: ``float`` (exact, the default), ``clip`` (to ``0…white``
-        of the image's dtype) or ``round`` (clipped, then rounded with
-        `rounding` for integer images), for every channel the stages act on.
+        of the image's dtype), ``round`` (clipped, then rounded with
+        `rounding` for integer images) or ``wrap`` (rounded, then modulo
+        ``white + 1`` for integer images, as a C cast does; clipped for
+        float images), for every channel the stages act on.
 
     Notes
     -----
@@ -443,16 +446,36 @@ def _apply_stages(values: np.ndarray, recipe: Recipe) -> np.ndarray:
             offset=stage.offset,
         )
         if number < len(stages):
-            values = _between_stages(values, recipe, dtype)
+            values = next_stage_input(values, recipe, dtype)
     return values
 
 
-def _between_stages(values: np.ndarray, recipe: Recipe, dtype: np.dtype) -> np.ndarray:
-    # The engine's result is new, so it may be changed in place.
+def next_stage_input(values: np.ndarray, recipe: Recipe, dtype: DTypeLike) -> np.ndarray:
+    """Turn a stage's float result, in place, into what the next stage sees.
+
+    As ``recipe.between_stages`` says: unchanged (``float``), clipped to
+    ``0…white`` of the image's `dtype` (``clip``), clipped and rounded with
+    ``recipe.rounding`` when `dtype` is an integer type (``round``), or
+    rounded and taken modulo ``white + 1`` (``wrap``, integer types; float
+    images are clipped).
+
+    Examples
+    --------
+    >>> values = np.array([-3.0, 2.5, 300.0], np.float32)
+    >>> next_stage_input(values.copy(), Recipe.single([[1]], between_stages="round"), np.uint8)
+    array([  0.,   3., 255.], dtype=float32)
+    >>> wrapped = Recipe.single([[1]], between_stages="wrap", rounding="truncate")
+    >>> next_stage_input(values.copy(), wrapped, np.uint8)
+    array([253.,   2.,  44.], dtype=float32)
+    """
     if recipe.between_stages == "float":
         return values
+    integer = np.dtype(dtype).kind in "biu"
+    if recipe.between_stages == "wrap" and integer:
+        round_values(values, recipe.rounding)
+        return np.mod(values, white_level(dtype) + 1.0, out=values)
     np.clip(values, 0.0, white_level(dtype), out=values)
-    if recipe.between_stages == "round" and np.dtype(dtype).kind in "biu":
+    if recipe.between_stages == "round" and integer:
         round_values(values, recipe.rounding)
     return values
 
@@ -483,7 +506,7 @@ def _render_weighted(pixels: np.ndarray, filtered: list[bool], recipe: Recipe) -
             averaged = np.where(coverage > COVERAGE_FLOOR, sums / coverage, np.float32(0.0))
             averaged = averaged * scale + np.float32(stage.offset)
         if number < len(stages):
-            averaged = _between_stages(averaged, recipe, pixels.dtype)
+            averaged = next_stage_input(averaged, recipe, pixels.dtype)
         colour_after = _cropped(colour, one_stage)
         colour_after[..., chosen] = averaged
         colour = colour_after

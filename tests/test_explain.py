@@ -1,7 +1,6 @@
 """explain_recipe_pixel against render() on the whole image, stage by stage."""
 
 import dataclasses
-import itertools
 
 import numpy as np
 import pytest
@@ -10,11 +9,11 @@ from hypothesis import strategies as st
 
 from kernelstudio.colour import to_grey
 from kernelstudio.convolution import BORDERS, explain_pixel
-from kernelstudio.display import white_level
+from kernelstudio.display import ROUNDING_MODES, white_level
 from kernelstudio.explain import explain_recipe_pixel
-from kernelstudio.pipeline import ALPHA_MODES, Recipe, Stage, render, to_display
+from kernelstudio.pipeline import ALPHA_MODES, BETWEEN_STAGES, Recipe, Stage, render, to_display
 
-DISPLAYS = ("clip", "abs", "normalize", "signed")
+DISPLAYS = ("clip", "abs", "normalize", "signed", "wrap")
 CHANNEL_SUBSETS = ("rgb", "r", "gb", "a", "rgba", "ba")
 IMAGE_KINDS = ("grey", "grey+alpha", "rgb", "rgba")
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
@@ -116,7 +115,11 @@ def check_pixel(image, recipe, result, prefixes, row, column, channel):
     ]
     later_rows = sum(stage.weights.shape[0] // 2 for stage in active)
     later_columns = sum(stage.weights.shape[1] // 2 for stage in active)
-    pairs = itertools.pairwise(prefixes)
+    # What each stage reads: the one before's result, as the next stage sees it.
+    inputs = [prefixes[0]] + [
+        as_next_stage_sees_it(outputs, image, recipe) for outputs in prefixes[1:-1]
+    ]
+    pairs = zip(inputs, prefixes[1:], strict=True)
     for stage, step, (before, after) in zip(active, explained.stages, pairs, strict=True):
         assert step.name == stage.name
         applied = stage.weights[::-1, ::-1] if recipe.flip else stage.weights
@@ -150,6 +153,40 @@ def check_pixel(image, recipe, result, prefixes, row, column, channel):
     return explained
 
 
+ORACLE_ROUNDING = {
+    "half-up": lambda v: np.floor(v + 0.5),
+    "half-even": np.rint,
+    "truncate": np.trunc,
+}
+
+
+def as_next_stage_sees_it(values, image, recipe):
+    """A stage's result between stages, in numpy: clipped, rounded or wrapped.
+
+    In float32, as the engine's values are: x + 0.5 rounds there before the floor.
+    """
+    if recipe.between_stages == "float":
+        return values
+    treated = values.astype(np.float32)
+    # Alpha beside weighted colour (some colour filtered) is filtered without this step.
+    has_alpha = treated.shape[2] in (2, 4)
+    colour_letters = "rgb" if treated.shape[2] == 4 else ["rgb"]
+    weighted_colour = any(set(letter) & set(recipe.channels) for letter in colour_letters)
+    weighted = has_alpha and recipe.alpha == "weighted" and weighted_colour
+    planes = slice(0, -1) if weighted else slice(None)
+    chosen = treated[..., planes]
+    integer = image.dtype.kind in "ui"
+    white = white_level(image.dtype)
+    if recipe.between_stages == "wrap" and integer:
+        chosen = np.mod(ORACLE_ROUNDING[recipe.rounding](chosen), np.float32(white + 1))
+    else:
+        chosen = np.clip(chosen, 0, np.float32(white))
+        if recipe.between_stages == "round" and integer:
+            chosen = ORACLE_ROUNDING[recipe.rounding](chosen)
+    treated[..., planes] = chosen
+    return treated
+
+
 @st.composite
 def cases(draw):
     seed = draw(st.integers(0, 2**32 - 1))
@@ -167,6 +204,8 @@ def cases(draw):
         channels=draw(st.sampled_from(CHANNEL_SUBSETS)),
         alpha=draw(st.sampled_from(ALPHA_MODES)),
         display=draw(st.sampled_from(DISPLAYS)),
+        rounding=draw(st.sampled_from(ROUNDING_MODES)),
+        between_stages=draw(st.sampled_from(BETWEEN_STAGES)),
     )
     top, left = (2 * shrink for shrink in recipe.shrink)
     height = draw(st.integers(top + 1, top + 12))

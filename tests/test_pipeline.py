@@ -513,3 +513,30 @@ def test_to_display_rounds_as_the_recipe_says(rounding):
 def test_a_recipe_refuses_an_unknown_rounding_or_between_stages(field, value, message):
     with pytest.raises(ValueError, match=message):
         Recipe.single([[1]], **{field: value})
+
+
+@pytest.mark.parametrize("rounding", ["half-up", "truncate"])
+def test_wrap_wraps_between_stages_and_on_display_as_a_c_cast(rounding):
+    image = RNG.integers(0, 256, (9, 14), dtype=np.uint8)
+    stages = [([[2, 1, 0]], 1.0, 0.5), ([[-1, 0, 2]], 1.0, 0.0)]
+    recipe = recipe_of(
+        stages, border="nearest", rounding=rounding, between_stages="wrap", display="wrap"
+    )
+    first = oracle_plane(image, np.array([[2.0, 1, 0]]), "nearest", False) + 0.5
+    assert (first > 255).mean() > 0.2  # the wrap is really exercised
+    wrapped = np.mod(ORACLE_ROUNDING[rounding](first), 256)
+    second = oracle_plane(wrapped, np.array([[-1.0, 0, 2]]), "nearest", False)
+    result = render(image, recipe)
+    np.testing.assert_allclose(result, second, atol=1e-4)
+    # numpy's cast of whole values out of range is the C cast the mode is named after
+    expected8 = ORACLE_ROUNDING[rounding](second).astype(np.int64).astype(np.uint8)
+    np.testing.assert_array_equal(to_display(result, recipe), expected8)
+
+
+def test_wrap_on_a_16_bit_image_wraps_at_65536_then_maps_to_8_bits():
+    values = np.array([[-1.0, 65535.0, 65536.0 + 257, 70000.4]], np.float32)
+    recipe = Recipe.single([[1]], display="wrap")
+    wrapped = np.mod(np.floor(values.astype(np.float64) + 0.5), 65536)
+    np.testing.assert_array_equal(
+        to_display(values, recipe, white=65535.0), np.floor(wrapped * 255 / 65535 + 0.5)
+    )
