@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -27,8 +27,10 @@ import numpy as np
 
 from kernelstudio import __version__
 from kernelstudio.atomic import check_replaceable, describe_os_error, publish
+from kernelstudio.behave_like import CONVENTIONS, behave_like
+from kernelstudio.code_export import TARGETS, CodeExportError, export_code
 from kernelstudio.convolution import BORDERS
-from kernelstudio.display import DISPLAY_MODES, white_level
+from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES, white_level
 from kernelstudio.generators import GENERATORS, generate, looks_like_spec, parse_spec
 from kernelstudio.imageio import (
     WRITE_EXTENSIONS,
@@ -54,6 +56,7 @@ from kernelstudio.kernels import (
 )
 from kernelstudio.pipeline import (
     ALPHA_MODES,
+    BETWEEN_STAGES,
     Recipe,
     Stage,
     check_channels,
@@ -89,6 +92,9 @@ _NO_DISPLAY_ADVICE = (
     "set DISPLAY (or WAYLAND_DISPLAY), or use 'kernelstudio apply' on the command line"
 )
 _X_DISPLAY = re.compile(r"(?:unix)?:(\d+)(?:\.\d+)?")
+_UNCHECKED_CONVENTIONS_HELP = (
+    "; photoshop follows Photoshop's documentation and could not be checked against it"
+)
 
 
 class CommandError(Exception):
@@ -172,7 +178,70 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUS_HELP,
     )
     apply.add_argument("inputs", nargs="*", metavar="INPUT", help="image files to process")
+    _add_recipe_options(apply)
     apply.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help=(
+            "output file (its extension picks the format); an existing folder, or "
+            "a folder created when there are several inputs"
+        ),
+    )
+    apply.add_argument(
+        "--float",
+        action="store_true",
+        help="write the exact float32 values (TIFF output only)",
+    )
+    apply.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing outputs (regular files only; their mode is kept)",
+    )
+
+    export = commands.add_parser(
+        "export-code",
+        prog=f"{PROG} export-code",
+        help="print a program for another tool that makes what 'apply' makes",
+        description=(
+            "Print a self-contained program that reads --input and writes --output as "
+            "8-bit, reproducing 'kernelstudio apply' with the same kernels and options "
+            "to within ±1 per value: a Python script (numpy, scipy, opencv, dask) or a "
+            "shell command line (imagemagick, vips, gmic). A recipe a target cannot "
+            "reproduce is refused, naming what it lacks."
+        ),
+        epilog=EXIT_STATUS_HELP,
+    )
+    _add_recipe_options(export)
+    export.add_argument(
+        "--target", required=True, choices=TARGETS, help="the program to write for"
+    )
+    export.add_argument(
+        "--input",
+        default="input.png",
+        metavar="IN",
+        help="the image the program reads (dask: also a glob); default: input.png",
+    )
+    export.add_argument(
+        "--output",
+        default="output.png",
+        metavar="OUT",
+        help="the image the program writes (dask: also a folder); default: output.png",
+    )
+
+    commands.add_parser(
+        "presets",
+        prog=f"{PROG} presets",
+        help="list the built-in presets and the ones saved in the window",
+        description=f"List the built-in presets, then yours, kept in {user_presets_folder()}.",
+    )
+    return parser
+
+
+def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    # The kernels and options a recipe is made of, the same for apply and export-code.
+    parser.add_argument(
         "-k",
         "--kernel",
         action=_StagePart,
@@ -189,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
             "kernels, each applied to the result of the one before (at most 16)"
         ),
     )
-    apply.add_argument(
+    parser.add_argument(
         "--divisor",
         action=_StagePart,
         const="divisor",
@@ -202,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--divisor and --offset after it; with one -k they may stand anywhere"
         ),
     )
-    apply.add_argument(
+    parser.add_argument(
         "--offset",
         action=_StagePart,
         const="offset",
@@ -215,29 +284,19 @@ def build_parser() -> argparse.ArgumentParser:
             "as --divisor is"
         ),
     )
-    apply.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUTPUT",
-        help=(
-            "output file (its extension picks the format); an existing folder, or "
-            "a folder created when there are several inputs"
-        ),
-    )
-    apply.add_argument("--border", choices=BORDERS, help="default: mirror")
-    apply.add_argument(
+    parser.add_argument("--border", choices=BORDERS, help="default: mirror")
+    parser.add_argument(
         "--flip",
         action=argparse.BooleanOptionalAction,
         help="rotate the kernels 180° (true convolution); default: no",
     )
-    apply.add_argument(
+    parser.add_argument(
         "--gray",
         "--grey",
         action=argparse.BooleanOptionalAction,
         help="convert to greyscale first (alpha is kept); default: no",
     )
-    apply.add_argument(
+    parser.add_argument(
         "--channels",
         type=_channels,
         metavar="CHANNELS",
@@ -247,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--alpha process or weighted)"
         ),
     )
-    apply.add_argument(
+    parser.add_argument(
         "--alpha",
         choices=ALPHA_MODES,
         help=(
@@ -257,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
             "when 'a' is in --channels)"
         ),
     )
-    apply.add_argument(
+    parser.add_argument(
         "--display",
         choices=DISPLAY_MODES,
         help=(
@@ -265,24 +324,35 @@ def build_parser() -> argparse.ArgumentParser:
             "preset's, else clip)"
         ),
     )
-    apply.add_argument(
-        "--float",
-        action="store_true",
-        help="write the exact float32 values (TIFF output only)",
+    parser.add_argument(
+        "--rounding",
+        choices=ROUNDING_MODES,
+        help=(
+            "how values become whole 8-bit numbers: half-up (2.5 → 3; the default), "
+            "half-even (2.5 → 2, as OpenCV) or truncate (towards zero, as a C cast)"
+        ),
     )
-    apply.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite existing outputs (regular files only; their mode is kept)",
+    parser.add_argument(
+        "--between-stages",
+        choices=BETWEEN_STAGES,
+        help=(
+            "what each kernel's result becomes before the next: float (exact; the "
+            "default), clip (to the image's range) or round (clipped and rounded, as "
+            "when a program runs one filter after another on an 8-bit image)"
+        ),
     )
-
-    commands.add_parser(
-        "presets",
-        prog=f"{PROG} presets",
-        help="list the built-in presets and the ones saved in the window",
-        description=f"List the built-in presets, then yours, kept in {user_presets_folder()}.",
+    parser.add_argument(
+        "--like",
+        choices=tuple(CONVENTIONS),
+        metavar="PROGRAM",
+        help=(
+            "behave like PROGRAM (" + ", ".join(CONVENTIONS) + "): its border, flip, "
+            "rounding, clamping between filters and the divisor and offset it picks by "
+            "itself, so that the 8-bit result equals what it writes; an option or a "
+            "--divisor/--offset given here still wins. See docs/conventions.md"
+            + _UNCHECKED_CONVENTIONS_HELP
+        ),
     )
-    return parser
 
 
 class _StagePart(argparse.Action):
@@ -480,16 +550,25 @@ _RECIPE_OPTIONS = {
     "channels": "--channels",
     "alpha": "--alpha",
     "display": "--display",
+    "rounding": "--rounding",
+    "between_stages": "--between-stages",
 }
+_LIKE_OPTIONS = ("border", "flip", "rounding", "between_stages", "display", "alpha", "channels")
+"""The options --like sets, which one given on the command line overrides."""
 
 
-def build_recipe(options: argparse.Namespace) -> Recipe:
+def build_recipe(options: argparse.Namespace, *, white: float = 255.0) -> Recipe:
     """Make the recipe that ``kernelstudio apply`` `options` describe, before any image is read.
 
     The stages are those of every ``-k``, in order, with the ``--divisor`` and
     ``--offset`` that follow each. Options on the command line win; an option
     left out takes the value of the recipe files given (when they agree) or
     the default; the display defaults to what suits the last built-in preset.
+    ``--like`` then sets what that program does (see
+    :func:`kernelstudio.behave_like.behave_like`), except the options and the
+    stages' divisors and offsets given on the command line; `white` is the
+    full scale of the images it is for, for offsets a program picks as a
+    fraction of it.
 
     Raises
     ------
@@ -498,11 +577,12 @@ def build_recipe(options: argparse.Namespace) -> Recipe:
     """
     requests = _stage_requests(options.stage_parts)
     resolved = [_resolve_kernel(request.spec) for request in requests]
-    stages = [
-        stage
-        for found, request in zip(resolved, requests, strict=True)
-        for stage in _with_overrides(found.stages, request)
-    ]
+    stages: list[Stage] = []
+    typed_scale: list[bool] = []  # a stage whose --divisor or --offset was given
+    for found, request in zip(resolved, requests, strict=True):
+        made = _with_overrides(found.stages, request)
+        stages.extend(made)
+        typed_scale.extend([request.divisor is not None or request.offset is not None] * len(made))
     recipes = [
         (found.recipe, request.spec)
         for found, request in zip(resolved, requests, strict=True)
@@ -516,6 +596,8 @@ def build_recipe(options: argparse.Namespace) -> Recipe:
         "channels": options.channels,
         "alpha": options.alpha,
         "display": options.display,
+        "rounding": options.rounding,
+        "between_stages": options.between_stages,
     }
     for name, option in _RECIPE_OPTIONS.items():
         if given[name] is not None:
@@ -534,7 +616,16 @@ def build_recipe(options: argparse.Namespace) -> Recipe:
     if "display" not in chosen:
         chosen["display"] = resolved[-1].display or "clip"
     try:
-        return Recipe(tuple(stages), **chosen)
+        recipe = Recipe(tuple(stages), **chosen)
+        if options.like is None:
+            return recipe
+        liked = behave_like(recipe, options.like, white=white)
+        kept = [
+            original if typed else made
+            for original, made, typed in zip(recipe.stages, liked.stages, typed_scale, strict=True)
+        ]
+        typed_options = {name: chosen[name] for name in _LIKE_OPTIONS if given[name] is not None}
+        return replace(liked, stages=tuple(kept), **typed_options)
     except ValueError as error:
         raise CommandError(_brief_detail(str(error))) from None
 
@@ -770,6 +861,9 @@ def _apply_one(source: Path, target: Path, recipe: Recipe, options: argparse.Nam
     try:
         image = load_image(source, alpha=True)
         _check_alpha_fits(source, target, image)
+        white = white_level(image.dtype)
+        if options.like is not None and white != 255.0:  # offsets --like picks scale with it
+            recipe = build_recipe(options, white=white)
         pixels = _result_pixels(source, image, recipe, options)
         _save(target, pixels, overwrite=options.force)
     except MemoryError:
@@ -865,6 +959,25 @@ def run_apply(options: argparse.Namespace, stderr: TextIO) -> int:
             _report(stderr, f"{PROG}: error: {error}")
         progress.show(done, source.name)
     return EXIT_FAILURE if failures else 0
+
+
+def run_export_code(options: argparse.Namespace, stdout: TextIO) -> int:
+    """Carry out ``kernelstudio export-code``: print the program; return the exit status.
+
+    Raises
+    ------
+    CommandError
+        For a bad kernel or option, or a recipe the target cannot reproduce.
+    """
+    recipe = build_recipe(options)
+    try:
+        program = export_code(
+            recipe, options.target, source=options.input, destination=options.output
+        )
+    except CodeExportError as error:
+        raise CommandError(f"cannot write for {options.target}: {error}") from None
+    stdout.write(program if program.endswith("\n") else program + "\n")
+    return 0
 
 
 def _read_saved_presets(folder: Path) -> tuple[list[tuple[str, Kernel]], list[str]]:
@@ -993,7 +1106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not arguments or arguments[0] not in ("apply", "presets", "-h", "--help", "--version"):
+    commands = ("apply", "export-code", "presets", "-h", "--help", "--version")
+    if not arguments or arguments[0] not in commands:
         # Anything else (nothing, an image, window options) is for the window.
         return _launch_window(arguments)
     try:
@@ -1003,6 +1117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if options.command == "presets":
             return _list_presets(sys.stdout, sys.stderr)
+        if options.command == "export-code":
+            return run_export_code(options, sys.stdout)
         return run_apply(options, sys.stderr)
     except CommandError as error:
         _report(sys.stderr, f"{PROG}: error: {error}")

@@ -30,6 +30,18 @@ for library in "${!debian_package[@]}"; do
 done
 # The packaging tests check the .desktop file with desktop-file-validate.
 command -v desktop-file-validate >/dev/null || missing+=(desktop-file-utils)
+# The --like tests compare with the programs themselves: ImageMagick, libvips and
+# G'MIC in every run, GIMP and ImageJ (which needs an X server, Xvfb) in the slow
+# ones, which CI runs too.
+debian_has() { dpkg -s "$1" >/dev/null 2>&1; }
+# Not `command -v convert`: another program may answer to that name in /usr/local/bin.
+[ -x /usr/bin/convert ] || [ -x /usr/bin/magick ] || debian_has imagemagick \
+  || missing+=(imagemagick)
+command -v vips >/dev/null || missing+=(libvips-tools)
+command -v gmic >/dev/null || missing+=(gmic)
+command -v gimp-console-2.10 >/dev/null || missing+=(gimp)
+{ [ -f /usr/share/java/ij.jar ] && command -v java >/dev/null; } || missing+=(imagej)
+command -v xvfb-run >/dev/null || missing+=(xvfb)
 if ((${#missing[@]})); then
   if command -v apt-get >/dev/null; then
     sudo=""
