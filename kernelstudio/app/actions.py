@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from kernelstudio.code_export import TARGET_NAMES
 from kernelstudio.samples import SAMPLE_IMAGES, sample_image_path
 
 if TYPE_CHECKING:
@@ -76,6 +77,16 @@ class WindowActions:
             "exportRecipe", "Export R&ecipe…", lambda: w.choose_export("recipe"), None,
             "Save every stage and option as a recipe file",
         )  # fmt: skip
+        self.copy_as_code: dict[str, QAction] = {}
+        for target, name in TARGET_NAMES.items():
+            shortcut = "Ctrl+Alt+C" if target == "numpy" else None
+            self.copy_as_code[target] = self._add(
+                f"copyAsCode{name.replace('-', '').replace(chr(39), '')}",
+                f"{name}…",
+                lambda _checked=False, t=target: w.show_code(t),
+                shortcut,
+                f"The recipe as a program for {name}: preview, copy or save it",
+            )
         self.quit = self._add("quit", "&Quit", w.close, _KEYS.Quit, "Close Kernel Studio")
         group = w.undo_group
         self.undo = group.createUndoAction(w, "&Undo")
@@ -199,6 +210,11 @@ def build_menus(window: MainWindow, actions: WindowActions) -> dict[str, QMenu]:
         edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
     edit_menu.addAction(actions.pin)
     edit_menu.addAction(actions.unpin)
+    edit_menu.addSeparator()
+    code_menu = edit_menu.addMenu("Copy as &Code")
+    code_menu.setObjectName("copyAsCodeMenu")
+    for action in actions.copy_as_code.values():
+        code_menu.addAction(action)
 
     presets = bar.addMenu("&Presets")
     presets.setObjectName("presetsMenu")

@@ -51,6 +51,8 @@ SAVE_KINDS: dict[str, tuple[str, str, list[str]]] = {
     "views": ("Export All Views", ".png", list(EXPORT_FILTERS.values())),
     "kernel": ("Export Kernel", ".json", [KERNEL_FILTER]),
     "recipe": ("Export Recipe", ".json", [RECIPE_FILTER]),
+    "script": ("Save Code", ".py", ["Python scripts (*.py)"]),
+    "command": ("Save Code", ".sh", ["Shell scripts (*.sh)"]),
 }
 """What can be saved: its dialog's title, the suffix added when none is typed, its filters."""
 
@@ -82,9 +84,10 @@ def suggested_path(
 
     Parameters
     ----------
-    kind : {"result", "float", "views", "kernel", "recipe"}
+    kind : {"result", "float", "views", "kernel", "recipe", "script", "command"}
         What is saved: the result as shown, the exact float result, all the
-        views in one picture, the selected stage's kernel, or the whole recipe.
+        views in one picture, the selected stage's kernel, the whole recipe,
+        or the recipe as a Python script or a shell command (Copy as Code).
     image_name : str
         The open image's name (``"coffee.png"``), or ``""`` when there is none.
     image_path : pathlib.Path or None
@@ -105,8 +108,9 @@ def suggested_path(
     -------
     pathlib.Path
         ``IMAGE-LABEL.png`` (result), ``IMAGE-LABEL.tif`` (float),
-        ``IMAGE-LABEL-views.png`` (views), ``LABEL.json`` (kernel) or
-        ``IMAGE-recipe.json`` (recipe), where a missing label reads ``kernel``
+        ``IMAGE-LABEL-views.png`` (views), ``LABEL.json`` (kernel),
+        ``IMAGE-recipe.json`` (recipe), ``IMAGE-LABEL.py`` (script) or
+        ``IMAGE-LABEL.sh`` (command), where a missing label reads ``kernel``
         and a missing image ``result`` (a recipe without an image is named
         after the label, else ``recipe.json``); labels are written as saved
         presets' slugs (:func:`~kernelstudio.app.custom_presets.preset_slug`).
@@ -129,6 +133,8 @@ def suggested_path(
         "views": f"{image or 'result'}-{label}-views.png",
         "kernel": f"{label}.json",
         "recipe": f"{recipe}-recipe.json" if recipe else "recipe.json",
+        "script": f"{image or 'result'}-{label}.py",
+        "command": f"{image or 'result'}-{label}.sh",
     }
     image_folder = image_path.parent if image_path is not None else None
     for candidate in (folder, image_folder):

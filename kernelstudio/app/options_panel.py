@@ -19,6 +19,7 @@ from kernelstudio.app.kernel_editor import (
     means,
     set_invalid_look,
 )
+from kernelstudio.behave_like import CONVENTIONS, Convention
 from kernelstudio.kernels import format_weight, parse_weight
 from kernelstudio.pipeline import Recipe
 
@@ -44,6 +45,7 @@ DISPLAY_LABELS = {
     "abs": "abs (negatives made positive)",
     "normalize": "normalize (min…max to 0…255)",
     "signed": "signed (0 is mid-grey)",
+    "wrap": "wrap (as a C cast: 256 is 0)",
 }
 ALPHA_LABELS = {
     "keep": "keep (alpha passes through)",
@@ -51,6 +53,19 @@ ALPHA_LABELS = {
     "process": "process (filter alpha, with A)",
 }
 GREY_LABELS = {False: "colour (each channel)", True: "grey (BT.601 luma first)"}
+ROUNDING_LABELS = {
+    "half-up": "half up (2.5 → 3)",
+    "half-even": "half to even (2.5 → 2)",
+    "truncate": "truncate (2.7 → 2)",
+}
+BETWEEN_STAGES_LABELS = {
+    "float": "exact (float)",
+    "clip": "clipped to the range",
+    "round": "8-bit (clipped, rounded)",
+    "wrap": "8-bit, wrapped (as a C cast)",
+}
+CUSTOM_CONVENTION = ""
+"""The Behave-like item shown when the options follow no other program's."""
 _CHANNEL_WORDS = {"r": "red", "g": "green", "b": "blue", "a": "alpha"}
 _COMBO_LETTERS = 13  # long labels elide in the box; the list shows them whole
 _NUMBER_TIPS = {
@@ -69,8 +84,9 @@ class OptionsPanel(QWidget):
     -------
     changed(str, object)
         The name of the field a person changed (``divisor``, ``offset``,
-        ``flip``, ``border``, ``grey``, ``channels``, ``alpha``, ``display`` or
-        the view's ``channels_of_result``) and its new value. Divisor and offset
+        ``flip``, ``border``, ``grey``, ``channels``, ``alpha``, ``display``,
+        ``rounding``, ``between_stages``, the view's ``channels_of_result``, or
+        ``like`` with the program chosen in *Behave like*) and its new value. Divisor and offset
         are emitted for every number typed, also one equal to the value shown.
     invalid(str, str)
         The person left the divisor or offset holding something unusable, or
@@ -120,6 +136,28 @@ class OptionsPanel(QWidget):
             "How results become screen pixels (--display); edge kernels give negative\n"
             "values, which abs, normalize or signed make visible."
         )
+        self.rounding_combo = self._combo("roundingCombo", ROUNDING_LABELS, "rounding")
+        self.rounding_combo.setToolTip(
+            "How values become whole 8-bit numbers (--rounding): OpenCV rounds half to\n"
+            "even, GIMP and ImageJ half up, a C cast truncates"
+        )
+        self.between_combo = self._combo(
+            "betweenStagesCombo", BETWEEN_STAGES_LABELS, "between_stages"
+        )
+        self.between_combo.setToolTip(
+            "What each stage's result becomes before the next stage (--between-stages):\n"
+            "exact floats, or clipped and rounded as when a program runs one filter\n"
+            "after another on an 8-bit image"
+        )
+        like_labels = {CUSTOM_CONVENTION: "Kernel Studio (as set below)"}
+        like_labels.update({slug: convention.name for slug, convention in CONVENTIONS.items()})
+        self.like_combo = self._combo("likeCombo", like_labels, "like")
+        self.like_combo.setToolTip(
+            "Set border, flip, rounding, what happens between stages, and the divisor and\n"
+            "offset the program picks by itself, so that the result equals what it writes\n"
+            "for the same kernel (--like; see docs/conventions.md)"
+        )
+        self._like_chosen = CUSTOM_CONVENTION
         self.channels_check = QCheckBox("Channels of the result", self)
         self.channels_check.setObjectName("channelsCheck")
         self.channels_check.setToolTip("Show R, G, B of the result instead of the original")
@@ -143,6 +181,9 @@ class OptionsPanel(QWidget):
             (self.colour_combo, "Colour or greyscale"),
             (self.display_combo, "Display mapping"),
             (self.alpha_combo, "Transparency"),
+            (self.rounding_combo, "Rounding"),
+            (self.between_combo, "Between stages"),
+            (self.like_combo, "Behave like another program"),
             (self.flip_check, "Flip kernel"),
             (self.channels_check, "Show the result's channels"),
         ):
@@ -163,6 +204,9 @@ class OptionsPanel(QWidget):
         form.addRow("Channels:", channel_row)
         form.addRow("Transparency:", self.alpha_combo)
         form.addRow("Display:", self.display_combo)
+        form.addRow("Rounding:", self.rounding_combo)
+        form.addRow("Between stages:", self.between_combo)
+        form.addRow("Behave like:", self.like_combo)
         form.addRow(self.channels_check)
 
     def _combo(self, name: str, labels: dict, field: str) -> QComboBox:
@@ -198,6 +242,11 @@ class OptionsPanel(QWidget):
         return self.divisor_edit if field == "divisor" else self.offset_edit
 
     def _emit_if_new(self, field: str, value: object) -> None:
+        if field == "like":
+            if value is not None and value != CUSTOM_CONVENTION:
+                self._like_chosen = str(value)
+                self.changed.emit(field, value)
+            return
         if value is not None and self._shown.get(field) != value:
             self.changed.emit(field, value)
 
@@ -285,6 +334,8 @@ class OptionsPanel(QWidget):
             "channels": recipe.channels,
             "alpha": recipe.alpha,
             "display": recipe.display,
+            "rounding": recipe.rounding,
+            "between_stages": recipe.between_stages,
             "channels_of_result": view.channels_of_result,
         }
         widgets = (
@@ -295,6 +346,9 @@ class OptionsPanel(QWidget):
             self.colour_combo,
             self.display_combo,
             self.alpha_combo,
+            self.rounding_combo,
+            self.between_combo,
+            self.like_combo,
         )
         for widget in widgets:
             widget.blockSignals(True)
@@ -307,7 +361,36 @@ class OptionsPanel(QWidget):
             (self.colour_combo, recipe.grey),
             (self.display_combo, recipe.display),
             (self.alpha_combo, recipe.alpha),
+            (self.rounding_combo, recipe.rounding),
+            (self.between_combo, recipe.between_stages),
+            (self.like_combo, self._convention_followed(recipe)),
         ):
             combo.setCurrentIndex(combo.findData(value))
         for widget in widgets:
             widget.blockSignals(False)
+
+    def _convention_followed(self, recipe: Recipe) -> str:
+        # The program last chosen while the options still follow it, else the
+        # first that they follow, else none.
+        chosen = CONVENTIONS.get(self._like_chosen)
+        if chosen is not None and _follows(recipe, chosen):
+            return self._like_chosen
+        return next(
+            (slug for slug, found in CONVENTIONS.items() if _follows(recipe, found)),
+            CUSTOM_CONVENTION,
+        )
+
+
+def _follows(recipe: Recipe, convention: Convention) -> bool:
+    return all(
+        getattr(convention, name) in (None, getattr(recipe, name))
+        for name in (
+            "border",
+            "flip",
+            "rounding",
+            "between_stages",
+            "display",
+            "alpha",
+            "channels",
+        )
+    )

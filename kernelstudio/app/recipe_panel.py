@@ -35,6 +35,7 @@ from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.app.generator_panel import GeneratorPanel
 from kernelstudio.app.kernel_editor import AppliedKernel, KernelEditor, resize_centred
 from kernelstudio.app.options_panel import OptionsPanel
+from kernelstudio.behave_like import CONVENTIONS, behave_like
 from kernelstudio.generators import GENERATORS
 from kernelstudio.kernels import (
     PRESET_DISPLAY,
@@ -611,6 +612,10 @@ class RecipePanel(QWidget):
             if recipe != self._recipe:
                 self.recipeEdited.emit(recipe, f"{field.capitalize()} {format_weight(value)}", key)
             return
+        if field == "like":
+            name = CONVENTIONS[str(value)].name
+            self._propose(lambda: behave_like(self._recipe, str(value)), f"Behave like {name}")
+            return
         self._propose(lambda: replace(self._recipe, **{field: value}), _option_text(field, value))
 
     def _on_option_invalid(self, field: str, reason: str) -> None:
@@ -630,4 +635,6 @@ def _option_text(field: str, value: object) -> str:
         return f"Channels {''.join(_CHANNEL_CAPITALS[letter] for letter in str(value))}"
     if field == "alpha":
         return f"Transparency {value}"
+    if field == "between_stages":
+        return f"Between stages {value}"
     return f"{field.capitalize()} {value}"

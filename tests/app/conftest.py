@@ -141,7 +141,8 @@ def oracle_recipe(image, recipe):
     values = [np.asarray(plane, dtype=np.float64) for plane in planes]
     weighted = has_alpha and recipe.alpha == "weighted"
     white = float(np.iinfo(pixels.dtype).max) if pixels.dtype.kind in "iu" else 1.0
-    for stage in recipe.active_stages:
+    stages = recipe.active_stages
+    for number, stage in enumerate(stages, start=1):
         coverage = np.clip(values[-1] / white, 0, 1) if weighted else None
         values = [
             _oracle_stage(plane, stage, recipe, coverage if letter != "a" else None)
@@ -149,7 +150,36 @@ def oracle_recipe(image, recipe):
             else _cropped(plane, stage, recipe.border)
             for plane, letter, filtered in zip(values, letters, wanted, strict=True)
         ]
+        if number < len(stages):  # alpha beside weighted colour is never treated
+            weighted_colour = weighted and any(wanted[:-1])
+            values = [
+                _between_stages(plane, recipe, pixels.dtype)
+                if filtered and not (weighted_colour and letter == "a")
+                else plane
+                for plane, letter, filtered in zip(values, letters, wanted, strict=True)
+            ]
     return values[0] if len(values) == 1 else np.stack(values, axis=-1)
+
+
+ORACLE_ROUNDING = {
+    "half-up": lambda v: np.floor(v + 0.5),
+    "half-even": np.rint,
+    "truncate": np.trunc,
+}
+
+
+def _between_stages(plane, recipe, dtype):
+    """What the next stage sees, in float64: clipped, rounded or wrapped (Recipe's docs)."""
+    if recipe.between_stages == "float":
+        return plane
+    integer = np.dtype(dtype).kind in "iu"
+    white = float(np.iinfo(dtype).max) if np.dtype(dtype).kind in "iu" else 1.0
+    if recipe.between_stages == "wrap" and integer:
+        return np.mod(ORACLE_ROUNDING[recipe.rounding](plane), white + 1)
+    plane = np.clip(plane, 0, white)
+    if recipe.between_stages == "round" and integer:
+        return ORACLE_ROUNDING[recipe.rounding](plane)
+    return plane
 
 
 def _oracle_stage(plane, stage, recipe, coverage):

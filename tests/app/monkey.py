@@ -55,8 +55,9 @@ from kernelstudio.app.kernel_editor import means, resize_centred
 from kernelstudio.app.magnifier import format_value
 from kernelstudio.app.main_window import SIDE_TABS
 from kernelstudio.app.recipe_panel import MAX_NAME_LENGTH, identity_stage, stage_title
+from kernelstudio.behave_like import CONVENTIONS, behave_like
 from kernelstudio.convolution import BORDERS
-from kernelstudio.display import DISPLAY_MODES
+from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES, white_level
 from kernelstudio.generators import GENERATORS, generate
 from kernelstudio.imageio import load_image
 from kernelstudio.kernels import (
@@ -68,7 +69,7 @@ from kernelstudio.kernels import (
     kernel_sum,
     parse_weight,
 )
-from kernelstudio.pipeline import MAX_STAGES, Recipe, Stage
+from kernelstudio.pipeline import BETWEEN_STAGES, MAX_STAGES, Recipe, Stage
 from kernelstudio.recipe_files import read_recipe_file
 from kernelstudio.walkthrough import STEPS
 from tests.app.conftest import oracle_recipe
@@ -500,6 +501,15 @@ class Monkey:
         assert options.colour_combo.currentData() == recipe.grey, "colour combo"
         assert options.display_combo.currentData() == recipe.display, "display combo"
         assert options.alpha_combo.currentData() == recipe.alpha, "alpha combo"
+        assert options.rounding_combo.currentData() == recipe.rounding, "rounding combo"
+        assert options.between_combo.currentData() == recipe.between_stages, "between combo"
+        like = options.like_combo.currentData()
+        if like:
+            convention = CONVENTIONS[like]
+            for name in ("border", "flip", "rounding", "between_stages", "display"):
+                assert getattr(recipe, name) == getattr(convention, name), f"like combo {name}"
+            for name in ("alpha", "channels"):
+                assert getattr(convention, name) in (None, getattr(recipe, name)), f"like {name}"
         checked = "".join(c for c, box in options.channel_checks.items() if box.isChecked())
         assert checked == "".join(c for c in "rgba" if c in recipe.channels), "channel checks"
         for field, edit in (("divisor", options.divisor_edit), ("offset", options.offset_edit)):
@@ -1335,6 +1345,40 @@ class Monkey:
         return display
 
     @action(1)
+    def choose_rounding(self) -> str:
+        self._show_recipe()
+        rounding = self.random.choice(ROUNDING_MODES)
+        combo = self.window.options.rounding_combo
+        self._choose(combo, combo.findData(rounding))
+        assert self.controller.recipe.rounding == rounding
+        return rounding
+
+    @action(1)
+    def choose_between_stages(self) -> str:
+        self._show_recipe()
+        between = self.random.choice(BETWEEN_STAGES)
+        combo = self.window.options.between_combo
+        self._choose(combo, combo.findData(between))
+        assert self.controller.recipe.between_stages == between
+        return between
+
+    @action(1)
+    def behave_like_a_program(self) -> str:
+        self._show_recipe()
+        program = self.random.choice(list(CONVENTIONS))
+        before = self.controller.recipe
+        try:
+            expected = behave_like(before, program)
+        except ValueError:
+            expected = None
+        combo = self.window.options.like_combo
+        self._choose(combo, combo.findData(program))
+        self._expect_unchanged_or(before, expected)
+        if expected is not None:
+            assert combo.currentData() == program, "the chosen program is not shown"
+        return f"{program}{' refused' if expected is None else ''}"
+
+    @action(1)
     def toggle_channels(self) -> str:
         self._show_recipe()
         channels = not self.controller.view.channels_of_result
@@ -1689,7 +1733,24 @@ def _tolerance(source: np.ndarray, recipe: Recipe) -> tuple[float, np.ndarray | 
     trusted = bound[~tainted]
     largest = float(trusted.max()) if trusted.size else 0.0
     tolerance = 4e-6 * len(recipe.active_stages) * largest + 1e-6
-    return tolerance, (~tainted if tainted.any() else None)
+    return tolerance + _rounding_slack(source, recipe), (~tainted if tainted.any() else None)
+
+
+def _rounding_slack(source: np.ndarray, recipe: Recipe) -> float:
+    """What rounding between stages may add: float32 and the oracle's float64 can land
+    on either side of a half (one level), or of the wrap (the whole range), and each
+    later stage multiplies that by the sum of its |weights| over its |divisor|."""
+    stages = recipe.active_stages
+    integer = np.asarray(source).dtype.kind in "iu"
+    if recipe.between_stages not in ("round", "wrap") or not integer or len(stages) < 2:
+        return 0.0
+    step = white_level(source.dtype) if recipe.between_stages == "wrap" else 1.0
+    slack = 0.0
+    with np.errstate(over="ignore"):
+        for stage in stages[1:]:
+            gain = float(np.abs(stage.weights).sum()) / abs(stage.divisor)
+            slack = (slack + step) * gain
+    return slack
 
 
 def _read_rgb(path: Path) -> np.ndarray:
