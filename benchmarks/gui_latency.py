@@ -1,7 +1,8 @@
 """Edit-to-result latency of the window, and the longest GUI-thread stall.
 
-Run with ``.venv/bin/python -m benchmarks.gui_latency [--edits N]``. The window runs
-offscreen. For each image (the sample, then synthetic 12 and 24 megapixel
+Run with ``.venv/bin/python -m benchmarks.gui_latency [--edits N] [--megapixels …]
+[--sliders-only]``. The window runs offscreen, with its settings and session in a
+temporary folder. For each image (the sample, then synthetic 12 and 24 megapixel
 photographs made by enlarging it) the script starts from the 3×3 Gaussian blur
 and types a new weight into the centre cell, as a person would (a dense,
 non-separable 3×3 kernel: the common worst case), and measures:
@@ -16,7 +17,14 @@ parameters" panel as a person would (one step every 16 ms, a 60 Hz pointer)
 across a range that keeps the kernel at most 15×15, and measures, for every
 step, slider moved → result view repainted with that step's kernel, and how
 many of the steps were computed at all (latest wins: steps that arrive while
-a job runs are superseded, never queued).
+a job runs are superseded, never queued). For the single steps it also gives the
+GUI thread's share: how long the panels took to show the new state before the
+job could start (``Controller.update``, timed on the instance), and the CPU time
+the GUI thread spent on the step until everything, the grid included, was
+shown. Both depend much less on what else the machine runs than the latencies.
+
+Waiting sleeps in the event loop as the window does; a loop spinning on
+``processEvents`` would take a core and the GIL from the job it waits for.
 
 Medians over the edits are printed; nothing is asserted.
 """
@@ -35,7 +43,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit
 
@@ -70,12 +78,28 @@ class StallMeter:
         self._last = now
 
 
+WAKE_MS = 20  # how often a wait looks at the clock when no event comes
+
+
 def wait_until(app: QApplication, condition, timeout_s: float = 120.0) -> None:
+    """Run the event loop until `condition()` holds, asleep while no event comes."""
     deadline = time.perf_counter() + timeout_s
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the window did not answer in time")
-        app.processEvents()
+    waker = QTimer(interval=WAKE_MS)
+    waker.start()
+    try:
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the window did not answer in time")
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+    finally:
+        waker.stop()
+
+
+def wait_for_moment(app: QApplication, moment: float) -> None:
+    """Run the event loop until ``time.perf_counter()`` reaches `moment`."""
+    alarm = QTimer(singleShot=True, timerType=Qt.TimerType.PreciseTimer)
+    alarm.start(max(0, round((moment - time.perf_counter()) * 1000)))
+    wait_until(app, lambda: time.perf_counter() >= moment or not alarm.isActive())
 
 
 def enlarged_sample(folder: Path, megapixels: float) -> Path:
@@ -139,22 +163,30 @@ STEP_MS = 16
 
 
 def drag(app: QApplication, window: MainWindow, slug: str, held: dict, name: str, low, high):
-    """Drag one parameter from `low` to `high`, a step per frame: (latencies, computed, steps).
+    """Drag one parameter from `low` to `high`, a step per frame.
 
     The spin box beside the slider is set, as a drag or the wheel sets it;
     each step's latency runs to the repaint of the result its kernel made.
+    Returns the single steps' latencies, their refresh and GUI CPU times, the
+    drag's latencies, how many results were computed and how many steps made.
     """
     combo = window.findChild(QComboBox, "generatorCombo")
     combo.setCurrentIndex(combo.findData(slug))
     for held_name, value in held.items():
         window.findChild(QAbstractSpinBox, f"spin_{held_name}").setValue(value)
     panel = window.generator_panel
-    wait_until(
-        app,
-        lambda: (
-            window.controller.is_idle and window.controller.rendering and not panel.has_pending
-        ),
-    )
+    grid = window.editor.grid
+
+    def settled() -> bool:
+        controller = window.controller
+        return (
+            controller.is_idle
+            and controller.rendering is not None
+            and not panel.has_pending
+            and not grid.look_pending
+        )
+
+    wait_until(app, settled)
     spin = window.findChild(QAbstractSpinBox, f"spin_{name}")
     result_canvas = window.views.views["result"].getViewWidget()
     painted_at: dict[object, float] = {}
@@ -166,34 +198,75 @@ def drag(app: QApplication, window: MainWindow, slug: str, held: dict, name: str
         painted_at.setdefault(generator, time.perf_counter())
         computed[0] += 1
 
-    window.controller.renderingReady.connect(on_rendering)
-    # One step at a time from rest: the latency of a single nudge.
-    single = []
-    for step in range(10):
-        current = window.controller.stage.generator
+    refreshes: list[float] = []
+    controller = window.controller
+    update = controller.update
+
+    def timed_update(**changes) -> None:
         started = time.perf_counter()
-        spin.setValue(low + (high - low) * (step + 0.5) / 10)
-        expected = current.with_values(**{name: spin.value()})
-        if expected == current:  # the spin box rounds it to the value it has
-            continue
-        wait_until(app, lambda key=expected: window.controller.is_idle and key in painted_at)
-        single.append(painted_at[expected] - started)
-    painted_at.clear()
-    computed[0] = 0
-    moved_at: dict[object, float] = {}
-    steps = 40
-    next_step = time.perf_counter()
-    for step in range(steps):
-        while time.perf_counter() < next_step:
-            app.processEvents()
-        spin.setValue(low + (high - low) * step / (steps - 1))
-        expected = window.controller.stage.generator.with_values(**{name: spin.value()})
-        moved_at.setdefault(expected, time.perf_counter())
-        next_step += STEP_MS / 1000
-    wait_until(app, lambda: window.controller.is_idle and not panel.has_pending)
-    window.controller.renderingReady.disconnect(on_rendering)
+        update(**changes)
+        refreshes.append(time.perf_counter() - started)
+
+    controller.update = timed_update
+    controller.renderingReady.connect(on_rendering)
+    try:
+        # One step at a time from rest: the latency of a single nudge.
+        single, refresh, gui_cpu = [], [], []
+        for step in range(10):
+            current = controller.stage.generator
+            refreshes.clear()
+            cpu_started = time.thread_time()
+            started = time.perf_counter()
+            spin.setValue(low + (high - low) * (step + 0.5) / 10)
+            expected = current.with_values(**{name: spin.value()})
+            if expected == current:  # the spin box rounds it to the value it has
+                continue
+            wait_until(app, lambda key=expected: key in painted_at and settled())
+            single.append(painted_at[expected] - started)
+            gui_cpu.append(time.thread_time() - cpu_started)
+            refresh.append(sum(refreshes))
+        painted_at.clear()
+        computed[0] = 0
+        moved_at: dict[object, float] = {}
+        steps = 40
+        next_step = time.perf_counter()
+        for step in range(steps):
+            wait_for_moment(app, next_step)
+            spin.setValue(low + (high - low) * step / (steps - 1))
+            expected = controller.stage.generator.with_values(**{name: spin.value()})
+            moved_at.setdefault(expected, time.perf_counter())
+            next_step += STEP_MS / 1000
+        wait_until(app, settled)
+    finally:
+        controller.renderingReady.disconnect(on_rendering)
+        del controller.update  # the class's method again
     latencies = [painted_at[key] - moved for key, moved in moved_at.items() if key in painted_at]
-    return single, latencies, computed[0], len(moved_at)
+    return (single, refresh, gui_cpu), latencies, computed[0], len(moved_at)
+
+
+def print_edits(app: QApplication, window: MainWindow, images: list[Path], edits: int) -> None:
+    """Measure and print the typed edits on each of `images`."""
+    print(f"{'image':<22}{'pixels':>12}{'edit→result':>14}{'edit→painted':>14}{'stall':>10}")
+    for path in images:
+        window.open_path(path)
+        wait_until(
+            app,
+            lambda path=path: (
+                window.controller.image is not None
+                and window.controller.image.name == path.name
+                and window.controller.is_idle
+            ),
+        )
+        figures = measure(app, window, edits)
+        height, width = window.controller.image.pixels.shape[:2]
+        print(
+            f"{path.name:<22}{height * width / 1e6:>10.1f}MP"
+            f"{figures['edit_to_result_ms']:>12.1f}ms"
+            f"{figures['edit_to_paint_ms']:>12.1f}ms"
+            f"{figures['longest_stall_ms']:>8.0f}ms"
+        )
+    print(f"medians over {edits} edits each; numpy {np.__version__}, 2-core machine")
+    print()
 
 
 def main() -> int:
@@ -202,10 +275,16 @@ def main() -> int:
     parser.add_argument(
         "--megapixels", type=float, nargs="*", default=[1, 12, 24], help="synthetic image sizes"
     )
+    parser.add_argument(
+        "--sliders-only", action="store_true", help="skip the typed edits, only drag sliders"
+    )
     options = parser.parse_args()
-    app = QApplication(sys.argv[:1])
-    configure_application(app)
     with tempfile.TemporaryDirectory() as folder:
+        # The session, autosave and logs of a person's own window stay out of it.
+        for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+            os.environ[variable] = str(Path(folder) / variable.lower())
+        app = QApplication(sys.argv[:1])
+        configure_application(app)
         QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, folder)
         window = MainWindow()
         freeze_after_first_result(window)  # as run_app does
@@ -215,27 +294,8 @@ def main() -> int:
         window.choose_preset("gaussian-blur")
         images = [sample_image_path()]
         images += [enlarged_sample(Path(folder), size) for size in options.megapixels]
-        print(f"{'image':<22}{'pixels':>12}{'edit→result':>14}{'edit→painted':>14}{'stall':>10}")
-        for path in images:
-            window.open_path(path)
-            wait_until(
-                app,
-                lambda path=path: (
-                    window.controller.image is not None
-                    and window.controller.image.name == path.name
-                    and window.controller.is_idle
-                ),
-            )
-            figures = measure(app, window, options.edits)
-            height, width = window.controller.image.pixels.shape[:2]
-            print(
-                f"{path.name:<22}{height * width / 1e6:>10.1f}MP"
-                f"{figures['edit_to_result_ms']:>12.1f}ms"
-                f"{figures['edit_to_paint_ms']:>12.1f}ms"
-                f"{figures['longest_stall_ms']:>8.0f}ms"
-            )
-        print(f"medians over {options.edits} edits each; numpy {np.__version__}, 2-core machine")
-        print()
+        if not options.sliders_only:
+            print_edits(app, window, images, options.edits)
         slider_image = images[1] if len(images) > 1 else images[0]
         window.open_path(slider_image)
         wait_until(
@@ -248,21 +308,29 @@ def main() -> int:
         )
         height, width = window.controller.image.pixels.shape[:2]
         print(f"dragging a slider on {slider_image.name} ({height * width / 1e6:.1f} MP, RGB)")
-        print(f"{'generator':<30}{'kernel':>10}{'one step':>10}{'drag':>9}{'p90':>9}{'shown':>12}")
+        print(
+            f"{'generator':<30}{'kernel':>10}{'one step':>10}{'refresh':>9}{'GUI CPU':>9}"
+            f"{'drag':>9}{'p90':>9}{'shown':>12}"
+        )
         for slug, held, name, low, high in DRAGS:
-            single, latencies, computed, steps = drag(app, window, slug, held, name, low, high)
+            singles, latencies, computed, steps = drag(app, window, slug, held, name, low, high)
+            single, refresh, gui_cpu = singles
             shape = window.controller.stage.weights.shape
             latencies.sort()
             print(
                 f"{slug + ' ' + name + f' {low:g}→{high:g}':<30}"
                 f"{shape[0]:>6}×{shape[1]:<3}"
                 f"{1000 * statistics.median(single):>8.1f}ms"
+                f"{1000 * statistics.median(refresh):>7.1f}ms"
+                f"{1000 * statistics.median(gui_cpu):>7.1f}ms"
                 f"{1000 * statistics.median(latencies):>7.1f}ms"
                 f"{1000 * latencies[int(0.9 * (len(latencies) - 1))]:>7.1f}ms"
                 f"{computed:>6} of {steps}"
             )
         print(
             "one step: a single change from rest → result view repainted (median of 10);\n"
+            "refresh: the panels showing its state before the job starts (Controller.update);\n"
+            "GUI CPU: the GUI thread's CPU time for it until all is shown, the grid included;\n"
             f"drag: a step every {STEP_MS} ms, each shown step's change → repainted"
         )
         window.close()

@@ -1,10 +1,11 @@
-"""Refresh the screenshots in docs/screenshots/: five scenes at 1280×800 and 1920×1080.
+"""Refresh the screenshots in docs/screenshots/: six scenes at 1280×800 and 1920×1080.
 
 - ``kernel-7x7``: the 7×7 motion blur in the recipe panel;
 - ``pixel``: the Sobel kernel, one pixel's arithmetic in the Pixel tab;
 - ``recipe``: a two-stage recipe (blur, then emboss + 128) in the split view;
 - ``rgba``: an image with transparency over the checkerboard, colour weighted by alpha;
-- ``generator``: a motion blur made from parameters, with its sliders.
+- ``generator``: a motion blur made from parameters, with its sliders;
+- ``code``: Edit ▸ Copy as Code on a two-stage recipe, as a NumPy script.
 
 Run with ``.venv/bin/python docs/make_screenshot.py [SCENE …]`` (every scene
 when none is named; no screen needed: the window is drawn offscreen, as it is
@@ -22,7 +23,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QDoubleSpinBox
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QWidget
 
 from kernelstudio.app import MainWindow
 from kernelstudio.app.launch import configure_application
@@ -47,9 +49,15 @@ def wait_for(app: QApplication, done: Callable[[], bool], seconds: float = 20) -
 
 
 def idle(window: MainWindow) -> Callable[[], bool]:
-    """Return a test of whether the window has a result and no work left."""
+    """Return a test of whether the window has a result, no work left, and has drawn it.
+
+    The grid repaints at the event loop's turn after a result (it waits for it).
+    """
     controller = window.controller
-    return lambda: controller.is_idle and controller.rendering is not None
+    grid = window.editor.grid
+    return lambda: (
+        controller.is_idle and controller.rendering is not None and grid.updatesEnabled()
+    )
 
 
 def with_alpha() -> np.ndarray:
@@ -106,12 +114,19 @@ def scene_generator(window: MainWindow) -> None:
         panel.findChild(QDoubleSpinBox, f"spin_{name}").setValue(value)
 
 
-SCENES = {
+def scene_code(window: MainWindow) -> QWidget:
+    """Show a two-stage recipe as a NumPy script in the Copy as Code dialog."""
+    scene_recipe(window)
+    return window.show_code("numpy")
+
+
+SCENES: dict[str, Callable[[MainWindow], QWidget | None]] = {
     "kernel-7x7": scene_kernel,
     "pixel": scene_pixel,
     "recipe": scene_recipe,
     "rgba": scene_rgba,
     "generator": scene_generator,
+    "code": scene_code,
 }
 
 
@@ -127,13 +142,20 @@ def shoot(app: QApplication, name: str, size: tuple[int, int]) -> Path:
         window.resize(*size)
         window.show()
         wait_for(app, idle(window))
-        SCENES[name](window)
+        dialog = SCENES[name](window)
         wait_for(app, idle(window))
         window.fit_side_column()
         window.views.fit()
         wait_for(app, idle(window))
         target = FOLDER / f"{name}-{size[0]}x{size[1]}.png"
-        window.grab().save(str(target))
+        picture = window.grab()
+        if dialog is not None:  # a window of its own: drawn over the main one, centred
+            painter = QPainter(picture)
+            corner = (picture.size() - dialog.size()) / 2
+            painter.drawPixmap(corner.width(), corner.height(), dialog.grab())
+            painter.end()
+            dialog.close()
+        picture.save(str(target))
         window.close()
         window.deleteLater()
         app.processEvents()

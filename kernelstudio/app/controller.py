@@ -338,8 +338,8 @@ class Controller(QObject):
         view = replace(self._view, **view_changes)
         changed = (recipe, view, selected) != (self._recipe, self._view, self._selected)
         self._recipe, self._view, self._selected = recipe, view, selected
-        # The job starts first: on a second core it computes while the panels
-        # below show the new state (a 15×15 grid takes several milliseconds).
+        # The panels show the new state before the job starts: starting it first
+        # was measured slower (the panels' Python work and the job share the GIL).
         if changed:
             self.stateChanged.emit(self.state)
         if set(changes) == {"histogram"}:

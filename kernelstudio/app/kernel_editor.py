@@ -7,9 +7,10 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFont,
     QFontMetricsF,
     QKeySequence,
@@ -44,14 +45,17 @@ CELL_SAMPLE_TEXT = "-0.0625"
 NUDGE_PIXELS = 10
 """Vertical drag distance, in pixels, of one nudge."""
 
+REFRESH_PATIENCE_MS = 250
+"""How long a paced grid's look waits for the result being computed (see ``pace_with``)."""
+
 _SPACING = 3
 _SMALLEST_TEXT = 0.6  # of the grid's font: a longer text is cut off rather than unreadable
 INVALID_COLOUR = QColor("#ffd6d6")
 """The background of a line edit whose ``invalid`` property is true."""
-"""The look of a line edit whose ``invalid`` property is true."""
-_NEGATIVE = QColor(70, 120, 230)
-_POSITIVE = QColor(235, 150, 20)  # amber: apart from the pink of a refused cell
+_NEGATIVE_RGB = np.array([70.0, 120.0, 230.0])  # blue
+_POSITIVE_RGB = np.array([235.0, 150.0, 20.0])  # amber: apart from the pink of a refused cell
 _HEAT_STRENGTH = 0.45  # at the largest |weight|: the text stays readable
+_FITS_KEPT = 4096  # texts whose fitting_scale is remembered, far more than a grid shows
 _WORD_EDITING_KEYS = (
     QKeySequence.StandardKey.Copy,
     QKeySequence.StandardKey.Cut,
@@ -80,26 +84,33 @@ def resize_centred(weights: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized
 
 
-def heat_colour(weight: float, largest: float, base: QColor) -> QColor:
+def heat_rgb(weights: np.ndarray, largest: float, base: QColor) -> np.ndarray:
     """Blend `base` towards blue (negative) or amber (positive) by ``|weight| / largest``.
+
+    Every weight of `weights` gets its colour at once, as a ``0xRRGGBB``
+    integer (int64, the shape of `weights`); zero, and every weight when
+    `largest` is not positive, keep `base`.
 
     Examples
     --------
-    >>> white = QColor("white")
-    >>> heat_colour(0.0, 4.0, white) == white
-    True
-    >>> heat_colour(-4.0, 4.0, white).blue() > heat_colour(-4.0, 4.0, white).red()
-    True
+    >>> [hex(rgb) for rgb in heat_rgb(np.array([0.0, 4.0, -2.0]), 4.0, QColor("white"))]
+    ['0xffffff', '0xf6d095', '0xd5e1f9']
     """
-    if largest <= 0 or weight == 0 or not np.isfinite(weight):
-        return QColor(base)
-    share = min(abs(weight) / largest, 1.0) * _HEAT_STRENGTH
-    tint = _POSITIVE if weight > 0 else _NEGATIVE
-    return QColor(
-        round(base.red() + (tint.red() - base.red()) * share),
-        round(base.green() + (tint.green() - base.green()) * share),
-        round(base.blue() + (tint.blue() - base.blue()) * share),
-    )
+    weights = np.asarray(weights, dtype=np.float64)
+    base_rgb = np.array([base.red(), base.green(), base.blue()], dtype=np.float64)
+    rgb = np.broadcast_to(base_rgb, (*weights.shape, 3)).copy()
+    tinted = np.isfinite(weights) & (weights != 0)
+    if largest > 0 and tinted.any():
+        chosen = weights[tinted]
+        share = np.minimum(np.abs(chosen) / largest, 1.0)[:, np.newaxis] * _HEAT_STRENGTH
+        tint = np.where(chosen[:, np.newaxis] > 0, _POSITIVE_RGB, _NEGATIVE_RGB)
+        rgb[tinted] = np.rint(base_rgb + (tint - base_rgb) * share)
+    channels = rgb.astype(np.int64)
+    return (channels[..., 0] << 16) | (channels[..., 1] << 8) | channels[..., 2]
+
+
+def _colour(rgb: int) -> QColor:
+    return QColor((rgb >> 16) & 0xFF, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
 def means(text: str, value: float) -> bool:
@@ -114,6 +125,21 @@ def means(text: str, value: float) -> bool:
         return parse_weight(text) == value
     except ValueError:
         return False
+
+
+def fitting_scale(text: str, metrics: QFontMetricsF, room: float) -> float:
+    """Return the share of a font's size at which `text` is at most `room` pixels wide.
+
+    `metrics` are the font's. The share is 1 when the text fits as it is, and
+    otherwise in twentieths (a weight that changes a little keeps its size),
+    never below 0.6: a longer text is cut off rather than unreadable.
+    """
+    if len(text) < len(CELL_SAMPLE_TEXT) - 1:
+        return 1.0  # five characters are narrower than the sample's seven in any font
+    needed = metrics.horizontalAdvance(text)
+    if needed <= room:
+        return 1.0
+    return max(math.floor(room / needed * 20) / 20, _SMALLEST_TEXT)
 
 
 def cell_width(widget: QWidget) -> int:
@@ -197,52 +223,76 @@ class WeightCell(QLineEdit):
         self._wheel_rest = 0
         self._drag_start: float | None = None
         self._drag_steps = 0
-        self._full_height = 0  # the height hint in the grid's font, while a smaller one is set
+        self._hint: QSize | None = None  # in the grid's font, kept while a smaller one is set
+        self._scale = 1.0  # of the grid's font, see set_text_scale
+        self._shortcuts: QObject | None = None
+
+    def leave_shortcuts_to_window(self, shortcuts: LeaveShortcutsToWindow) -> None:
+        """Have `shortcuts` filter this cell's events while it has the focus.
+
+        Only the focused widget is asked about shortcuts; a filter installed for
+        good would be called from C++ for each of the hundreds of events a grid
+        refresh sends its cells.
+        """
+        self._shortcuts = shortcuts
+        if self.hasFocus():
+            self.installEventFilter(shortcuts)
+
+    @qt_virtual()
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Let the window's Ctrl shortcuts win while the cell has the focus."""
+        if self._shortcuts is not None:
+            self.installEventFilter(self._shortcuts)
+        super().focusInEvent(event)
+
+    @qt_virtual()
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        """Stop filtering the cell's events."""
+        if self._shortcuts is not None:
+            self.removeEventFilter(self._shortcuts)
+        super().focusOutEvent(event)
 
     @qt_virtual(default=QSize())
     def sizeHint(self) -> QSize:
         """As wide as seven characters, not QLineEdit's seventeen, in the grid's font."""
-        # A text shrunk to fit (see fit_text) leaves the cell as large as the others.
-        height = self._full_height or super().sizeHint().height()
-        return QSize(cell_width(self.parentWidget() or self), height)
+        # Asked for each cell at every layout of the grid: worked out once.
+        if self._hint is None:
+            width = cell_width(self.parentWidget() or self)
+            self._hint = QSize(width, super().sizeHint().height())
+        return QSize(self._hint)
 
     @qt_virtual(default=QSize())
     def minimumSizeHint(self) -> QSize:
         """Never narrower than seven characters."""
         return self.sizeHint()
 
-    def fit_text(self, metrics: QFontMetricsF | None = None, room: float | None = None) -> None:
-        """Shrink the font just enough that the whole text shows, or give the grid's back.
+    def forget_size_hint(self) -> None:
+        """Work the size hint out again: the grid's font or style changed (call at scale 1)."""
+        self._hint = None
+        self.updateGeometry()
+
+    def set_text_scale(self, scale: float) -> None:
+        """Show the text at `scale` times the grid's font size (1: the grid's font itself).
 
         A cell is as wide as :data:`CELL_SAMPLE_TEXT`; a generated kernel's small
-        weights (``0.0002394``, ``1.965e-05``) are wider, and would show cut off.
-        `metrics` are the grid font's, and `room` the width of the sample text
-        in it, when the caller has them at hand.
+        weights (``0.0002394``, ``1.965e-05``) are wider, and are shown smaller
+        (see :func:`fitting_scale`). The cell stays as large as the others.
         """
-        text = self.text()
-        if len(text) < len(CELL_SAMPLE_TEXT) - 1 and not self._full_height:
-            return  # five characters are narrower than the sample's seven in any font
-        base = (self.parentWidget() or self).font()
-        metrics = metrics or QFontMetricsF(base)
-        needed = metrics.horizontalAdvance(text)
-        if room is None:
-            room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
-        if needed <= room:
-            if self.testAttribute(Qt.WidgetAttribute.WA_SetFont):
-                self.setFont(QFont())  # nothing set: the grid's font again
-                self._full_height = 0
+        if scale == self._scale:
+            return  # a font set is a relayout of the grid: only when it changes
+        if self._scale == 1.0:
+            self.sizeHint()  # remembered in the grid's font, before it shrinks
+        self._scale = scale
+        if scale == 1.0:
+            self.setFont(QFont())  # nothing set: the grid's font again
             return
-        if not self._full_height:
-            self._full_height = super().sizeHint().height()
-        # In twentieths, so that a weight that changes a little keeps its font.
-        scale = max(math.floor(room / needed * 20) / 20, _SMALLEST_TEXT)
+        base = (self.parentWidget() or self).font()
         font = QFont(base)
         if base.pointSizeF() > 0:
             font.setPointSizeF(base.pointSizeF() * scale)
         else:
             font.setPixelSize(max(1, int(base.pixelSize() * scale)))
-        if font != self.font():
-            self.setFont(font)
+        self.setFont(font)
 
     @qt_virtual()
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -307,6 +357,11 @@ class WeightGrid(QWidget):
     at once but is reported only when the person leaves the cell or presses
     Return.
 
+    A new kernel sets the text of the cells whose weight changed at once; their
+    look (heat tint, font fitted to a long number) and the repaint follow at
+    once too, or, once :meth:`pace_with` was called, after the result being
+    computed is in.
+
     Signals
     -------
     cellEdited(int, int, object)
@@ -332,6 +387,18 @@ class WeightGrid(QWidget):
         self._reported: dict[tuple[int, int], str] = {}
         self._typed: dict[tuple[int, int], str] = {}
         self._shortcuts = LeaveShortcutsToWindow(self)
+        # What the look of the cells is, so that a refresh touches only what changed.
+        self._tints = np.zeros((0, 0), dtype=np.int64)  # 0xRRGGBB of each cell's Base
+        self._unfitted: set[tuple[int, int]] = set()  # cells whose text changed since
+        self._scales: dict[str, float] = {}  # fitting_scale of each text, in the grid's font
+        # Pacing: the look of a change waits for the result being computed.
+        self._busy: Callable[[], bool] | None = None
+        self._look_held = False
+        self._result_in = False
+        self._look_timer = QTimer(self, singleShot=True, interval=0)
+        self._look_timer.timeout.connect(self._on_look_turn)
+        self._patience_timer = QTimer(self, singleShot=True, interval=REFRESH_PATIENCE_MS)
+        self._patience_timer.timeout.connect(self.show_look)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     @property
@@ -348,6 +415,11 @@ class WeightGrid(QWidget):
     def shape(self) -> tuple[int, int]:
         """Rows and columns of cells."""
         return self._weights.shape
+
+    @property
+    def look_pending(self) -> bool:
+        """Whether the tints and font fits of the latest weights wait for a result."""
+        return self._look_held
 
     def cell(self, row: int, column: int) -> QLineEdit:
         """Return the line edit at `row`, `column`."""
@@ -367,47 +439,90 @@ class WeightGrid(QWidget):
             rows * hint.height() + (rows - 1) * _SPACING,
         )
 
+    def pace_with(self, busy: Callable[[], bool], *finished: SignalInstance) -> None:
+        """Show the look of new weights after the result being computed is in.
+
+        From now on :meth:`set_weights` still sets the cells' text at once, but
+        the grid is repainted, with each cell's heat tint and fitted font, only
+        at the next turn of the event loop, and then, when `busy()` says a
+        result is being computed, after one of the `finished` signals said it
+        is in (or failed), or after :data:`REFRESH_PATIENCE_MS` at the latest:
+        the grid's work then no longer delays the result a slider asked for.
+        """
+        self._busy = busy
+        for signal in finished:
+            signal.connect(self._on_result_in)
+
     def set_weights(self, weights: np.ndarray, *, keep_unfinished: bool = False) -> None:
         """Show `weights` without emitting a signal, rebuilding the cells for a new shape.
 
         With `keep_unfinished`, a cell whose text is unusable keeps it (still
         marked) when its weight is the one it had: the person is still typing.
+        Cells whose weight did not change are not touched.
         """
         weights = np.array(weights, dtype=np.float64)
-        metrics = QFontMetricsF(self.font())
         same_shape = weights.shape == self._weights.shape
         previous = self._weights
+        if same_shape:
+            # A usable cell's text shows its weight: only changed and marked cells need work.
+            changed = weights != previous
+            for row, column in self._problems:
+                changed[row, column] = True
+        else:
+            changed = np.ones(weights.shape, dtype=bool)
+        if self._busy is not None and changed.any():
+            self._hold_look()
         if not same_shape:
+            updates = self.updatesEnabled()
             self.setUpdatesEnabled(False)  # one repaint for the new shape, not one per cell
             try:
                 self._rebuild(*weights.shape)
             finally:
-                self.setUpdatesEnabled(True)
+                self.setUpdatesEnabled(updates)
+            self._tints = np.full(weights.shape, -1, dtype=np.int64)
         self._weights = weights
-        written = iter(format_weights(weights))
-        room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
-        for (row, column), value in np.ndenumerate(weights):
-            text = next(written)
+        rows, columns = np.nonzero(changed)
+        values = weights[rows, columns]
+        marked = self._problems.keys() | self._reported.keys()
+        middle_row, middle_column = weights.shape[0] // 2, weights.shape[1] // 2
+        for row, column, value, text in zip(
+            rows.tolist(), columns.tolist(), values.tolist(), format_weights(values), strict=True
+        ):
+            if (row, column) in marked:
+                if (
+                    keep_unfinished
+                    and same_shape
+                    and (row, column) in self._problems
+                    and previous[row, column] == value
+                ):
+                    continue
+                self._mark_valid(row, column)
+            typed = self._typed.get((row - middle_row, column - middle_column))
+            if typed is not None and means(typed, value):
+                text = typed
             cell = self._cells[row][column]
-            if (
-                keep_unfinished
-                and same_shape
-                and (row, column) in self._problems
-                and previous[row, column] == value
-            ):
-                continue
-            if not means(cell.text(), value):
-                typed = self._typed.get(self._centred(row, column))
-                cell.setText(typed if typed is not None and means(typed, value) else text)
-                cell.fit_text(metrics, room)
-            self._mark_valid(row, column)
+            if cell.text() != text:
+                cell.setText(text)
+                self._unfitted.add((row, column))
+        if self._busy is None:
+            self.show_look()
+
+    def show_look(self) -> None:
+        """Give the cells whose text or weight changed their font fit and heat tint now."""
+        self._look_timer.stop()
+        self._patience_timer.stop()
+        self._result_in = False
+        self._fit_texts()
         self._paint_heat()
+        if self._look_held:
+            self._look_held = False
+            self.setUpdatesEnabled(True)
 
     def refuse(self, row: int, column: int, reason: str, previous: float) -> None:
         """Mark the cell at `row`, `column` unusable for `reason`; its weight stays `previous`."""
         self._weights[row, column] = previous
         self._mark_invalid(row, column, reason)
-        self._paint_heat()
+        self.show_look()
 
     def nudge(self, row: int, column: int, step: float) -> None:
         """Change the cell's weight by `step`, as if the person had typed the result."""
@@ -418,6 +533,38 @@ class WeightGrid(QWidget):
         if (row, column) in self._problems:  # nobody leaves a cell after a nudge: say it now
             self._reported[(row, column)] = text
             self.cellInvalid.emit(row, column, self._problems[(row, column)])
+
+    @qt_virtual()
+    def changeEvent(self, event: QEvent) -> None:
+        """Fit and size the cells anew for another font or style."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._scales.clear()
+            for cell in self._pool.values():
+                cell.set_text_scale(1.0)
+                cell.forget_size_hint()
+            self._unfitted.update(np.ndindex(self.shape))
+            self._fit_texts()
+
+    def _hold_look(self) -> None:
+        if not self._look_held:
+            self._look_held = True
+            self.setUpdatesEnabled(False)  # the texts set meanwhile are painted with their look
+        if not self._look_timer.isActive():
+            self._look_timer.start()
+
+    def _on_look_turn(self) -> None:
+        # The first turn of the event loop after new weights, or after a result came in.
+        if self._result_in or not self._busy():
+            self.show_look()
+        elif not self._patience_timer.isActive():
+            self._patience_timer.start()  # a job that never reports must not hold the look
+
+    def _on_result_in(self, *_arguments: object) -> None:
+        if self._look_held:
+            # After this turn of the event loop, which paints the result first.
+            self._result_in = True
+            self._look_timer.start()
 
     def _centred(self, row: int, column: int) -> tuple[int, int]:
         height, width = self._weights.shape
@@ -442,6 +589,7 @@ class WeightGrid(QWidget):
                 cell.show()
                 cells.append(cell)
             self._cells.append(cells)
+        self._unfitted = set(np.ndindex(height, width))  # a shown cell may keep its old text
 
     def _new_cell(self, row: int, column: int) -> WeightCell:
         cell = WeightCell(self)
@@ -453,7 +601,7 @@ class WeightGrid(QWidget):
         cell.setAutoFillBackground(True)
         cell.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         cell.setToolTip(self._hint(row, column))
-        cell.installEventFilter(self._shortcuts)
+        cell.leave_shortcuts_to_window(self._shortcuts)
         cell.textEdited.connect(lambda text, r=row, c=column: self._on_text_edited(r, c, text))
         cell.editingFinished.connect(lambda r=row, c=column: self._on_left(r, c))
         cell.returnPressed.connect(cell.focusNextChild)
@@ -470,18 +618,18 @@ class WeightGrid(QWidget):
         )
 
     def _on_text_edited(self, row: int, column: int, text: str) -> None:
-        self._cells[row][column].fit_text()
+        self._unfitted.add((row, column))
         try:
             value = parse_weight(text)
         except ValueError as error:
             self._mark_invalid(row, column, str(error))
-            self._paint_heat()
+            self.show_look()
             return
         self._typed[self._centred(row, column)] = text
         self._mark_valid(row, column)
         self._weights = self._weights.copy()
         self._weights[row, column] = value
-        self._paint_heat()
+        self.show_look()
         self.cellEdited.emit(row, column, self._weights.copy())
 
     def _on_left(self, row: int, column: int) -> None:
@@ -506,19 +654,38 @@ class WeightGrid(QWidget):
             cell.setProperty("invalid", False)
             cell.setToolTip(self._hint(row, column))
 
+    def _fit_texts(self) -> None:
+        if not self._unfitted:
+            return
+        metrics = QFontMetricsF(self.font())
+        room = metrics.horizontalAdvance(CELL_SAMPLE_TEXT)
+        if len(self._scales) > _FITS_KEPT:
+            self._scales.clear()
+        for row, column in self._unfitted:
+            cell = self._cells[row][column]
+            text = cell.text()
+            scale = self._scales.get(text)
+            if scale is None:
+                scale = self._scales[text] = fitting_scale(text, metrics, room)
+            cell.set_text_scale(scale)
+        self._unfitted.clear()
+
     def _paint_heat(self) -> None:
-        # Palettes, not style sheets: a style sheet on 961 cells takes seconds.
+        # Palettes, not style sheets: a style sheet on 961 cells takes seconds. Only
+        # the cells whose tint changed get a new palette (each is an event and a repaint).
         if self._weights.size == 0:
             return
-        largest = float(np.max(np.abs(self._weights)))
         base = self.palette().color(QPalette.ColorRole.Base)
-        for (row, column), value in np.ndenumerate(self._weights):
+        largest = float(np.max(np.abs(self._weights)))
+        tints = heat_rgb(self._weights, largest, base)
+        for row, column in self._problems:
+            tints[row, column] = INVALID_COLOUR.rgb() & 0xFFFFFF
+        for row, column in np.argwhere(tints != self._tints).tolist():
             cell = self._cells[row][column]
-            if (row, column) in self._problems:
-                colour = INVALID_COLOUR
-            else:
-                colour = heat_colour(value, largest, base)
-            _paint(cell, QPalette.ColorRole.Base, colour)
+            palette = cell.palette()
+            palette.setColor(QPalette.ColorRole.Base, _colour(int(tints[row, column])))
+            cell.setPalette(palette)
+        self._tints = tints
 
 
 def _paint(widget: QWidget, role: QPalette.ColorRole, colour: QColor) -> None:
@@ -641,6 +808,13 @@ class KernelEditor(QWidget):
         """A copy of the weights shown."""
         return self.grid.weights
 
+    def pace_with(self, busy: Callable[[], bool], *finished: SignalInstance) -> None:
+        """Repaint the grid for new weights after the result being computed is in.
+
+        See :meth:`WeightGrid.pace_with`; the size and the sum are shown at once.
+        """
+        self.grid.pace_with(busy, *finished)
+
     def set_weights(self, weights: np.ndarray, *, keep_unfinished: bool = False) -> None:
         """Show `weights`, their size and their sum (no signal is emitted).
 
@@ -719,10 +893,11 @@ class AppliedKernel(QWidget):
         self._weights = weights
         largest = float(np.max(np.abs(weights))) if weights.size else 0.0
         base = self.palette().color(QPalette.ColorRole.Window)
+        tints = heat_rgb(weights, largest, base)
         for (row, column), value in np.ndenumerate(weights):
             label = self._labels[row][column]
             label.setText(format_weight(value))
-            _paint(label, QPalette.ColorRole.Window, heat_colour(value, largest, base))
+            _paint(label, QPalette.ColorRole.Window, _colour(int(tints[row, column])))
         self.scroll.updateGeometry()
         self.updateGeometry()
 

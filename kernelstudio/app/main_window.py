@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 from kernelstudio import __version__
 from kernelstudio.analysis import analyse_kernel
 from kernelstudio.app.actions import WindowActions, build_menus, build_tool_bar, fill_presets_menu
+from kernelstudio.app.code_dialog import CodeDialog
 from kernelstudio.app.controller import (
     Controller,
     LoadedImage,
@@ -59,7 +60,7 @@ from kernelstudio.app.controller import (
 )
 from kernelstudio.app.custom_presets import CustomPresets
 from kernelstudio.app.diagnostics import qt_virtual
-from kernelstudio.app.file_dialogs import FileDialogs
+from kernelstudio.app.file_dialogs import FileDialogs, suggested_path
 from kernelstudio.app.generator_panel import GeneratorPanel
 from kernelstudio.app.histogram_view import HistogramView
 from kernelstudio.app.image_views import ImageViews
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self._timed_result: np.ndarray | None = None
         self._keep_message = False
         self._fall_back_to_sample = image_path is not None
+        self.code_dialog: CodeDialog | None = None
 
         self._build_rooms()
         self.actions = WindowActions(self)
@@ -292,6 +294,10 @@ class MainWindow(QMainWindow):
         controller.imageLoaded.connect(self._on_image_loaded)
         controller.renderingReady.connect(self._on_rendering)
         self.generator_panel.pace_with(
+            lambda: not controller.is_idle, controller.renderingReady, controller.failed
+        )
+        # The grid's look (tints, font fits) waits for the result as the sliders do.
+        self.editor.pace_with(
             lambda: not controller.is_idle, controller.renderingReady, controller.failed
         )
         controller.failed.connect(self._on_failed)
@@ -609,6 +615,49 @@ class MainWindow(QMainWindow):
             self._on_failed(f"Could not import the recipe: {error}")
             return
         self.apply_recipe(recipe, f"Import {Path(path).name}")
+
+    def show_code(self, target: str) -> CodeDialog:
+        """Open the Copy as Code dialog on the recipe as a program for `target`."""
+        image = self.controller.image
+        source = "input.png"
+        destination = "output.png"
+        if image is not None:
+            source = str(image.path) if image.path is not None else image.name or source
+            # Beside the image, but never among the installed samples: there, a bare name.
+            destination = str(
+                suggested_path(
+                    "result",
+                    image_name=image.name,
+                    image_path=image.path,
+                    stage_label=self._stage_label(),
+                    folder=None,
+                    fallback_folder=Path(),
+                )
+            )
+        if self.code_dialog is not None:
+            self.code_dialog.close()
+        dialog = CodeDialog(
+            self.controller.recipe,
+            target,
+            source=source,
+            destination=destination,
+            ask_save=self._ask_code_path,
+            parent=self,
+        )
+        dialog.told.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        dialog.resize(min(900, max(640, self.width() * 2 // 3)), min(640, self.height() * 4 // 5))
+        self.code_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _ask_code_path(self, kind: str) -> Path | None:
+        image = self.controller.image
+        return self.file_dialogs.ask_save(
+            kind,
+            image_name=image.name if image is not None else "",
+            image_path=image.path if image is not None else None,
+            stage_label=self._stage_label(),
+        )
 
     def copy_result(self) -> None:
         """Put the result, as shown, on the clipboard."""
