@@ -1126,3 +1126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report(sys.stderr, f"{PROG}: interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader left (`kernelstudio presets | head`): what it read was the point.
+        # Python's own flush at exit would fail again, so stdout goes nowhere now.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0

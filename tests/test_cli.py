@@ -411,3 +411,17 @@ def test_console_script_presets(tmp_path):
     )
     assert result.returncode == 0
     assert preset_sections(result.stdout)["Built-in"] == list(PRESETS)
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    # As `kernelstudio presets | head -1`: the pipe is closed before anything is written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kernelstudio", "presets"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert err == b""
