@@ -748,6 +748,7 @@ class MainWindow(QMainWindow):
             self._keep_message = False
         else:
             self.message_bar.hide()
+        self.recipe_panel.image_white = white_level(image.pixels.dtype)
         views = self.views
         views.clear_comparison()
         if views.mode == "compare":  # the controller dropped the pin: it was of another image

@@ -178,6 +178,8 @@ class RecipePanel(QWidget):
         self._customs: list[Kernel] = []
         self._syncing = False
         self._told: dict[Hashable, str] = {}
+        self.image_white = 255.0
+        """Full scale of the open image's values, for the offsets a program picks (GIMP)."""
 
         self.stage_list = QListWidget(self)
         self.stage_list.setObjectName("stageList")
@@ -614,7 +616,10 @@ class RecipePanel(QWidget):
             return
         if field == "like":
             name = CONVENTIONS[str(value)].name
-            self._propose(lambda: behave_like(self._recipe, str(value)), f"Behave like {name}")
+            self._propose(
+                lambda: behave_like(self._recipe, str(value), white=self.image_white),
+                f"Behave like {name}",
+            )
             return
         self._propose(lambda: replace(self._recipe, **{field: value}), _option_text(field, value))
 

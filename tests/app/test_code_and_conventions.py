@@ -169,3 +169,14 @@ def test_saving_code_to_an_unwritable_place_says_so_and_writes_nothing(qtbot, wi
         assert not dialog.save(target)
     assert "Could not save 'recipe.py'" in told.args[0]
     assert not target.parent.exists()
+
+
+def test_behave_like_gimp_on_a_16_bit_image_adds_half_of_its_white(qtbot, window, tmp_path):
+    deep = tmp_path / "deep.png"
+    cv2.imwrite(str(deep), np.random.default_rng(3).integers(0, 65536, (20, 30), np.uint16))
+    window.open_path(deep)
+    qtbot.waitUntil(lambda: window.controller.image.pixels.dtype == np.uint16, timeout=10_000)
+    idle(qtbot, window)
+    window.apply_recipe(Recipe((Stage([[-1, 0, 1]]),)), "Edge")
+    choose(window.options.like_combo, "gimp")
+    assert window.controller.recipe.stages[0].offset == 32767.5
