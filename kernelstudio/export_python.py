@@ -220,6 +220,8 @@ def _crop() -> str:
         def crop(plane, weights):
             """Cut away half the kernel on every side: the pixels where it fits ('valid')."""
             rows, columns = weights.shape[0] // 2, weights.shape[1] // 2
+            if plane.shape[0] <= 2 * rows or plane.shape[1] <= 2 * columns:
+                raise SystemExit("the image is smaller than the kernels: 'valid' leaves no pixels")
             return plane[rows : plane.shape[0] - rows, columns : plane.shape[1] - columns]
         '''
     )
@@ -536,7 +538,12 @@ def main():
 def _numpy_correlate(recipe: Recipe) -> str:
     flip = "\n    weights = weights[::-1, ::-1]  # flip: true convolution" if recipe.flip else ""
     if recipe.border == "valid":
-        padding = "padded = plane  # 'valid': no padding, so the result shrinks"
+        padding = (
+            "padded = plane  # 'valid': no padding, so the result shrinks\n"
+            "    if padded.shape[0] < rows or padded.shape[1] < columns:\n"
+            '        raise SystemExit("the image is smaller than the kernels: '
+            "'valid' leaves no pixels\")"
+        )
     else:
         mode = _NUMPY_PAD_MODES[recipe.border]
         padding = (

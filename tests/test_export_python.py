@@ -547,3 +547,18 @@ def test_every_python_target_is_a_dispatcher_target():
 def test_an_unknown_target_is_refused_by_name():
     with pytest.raises(CodeExportError, match="'matlab'"):
         export_code(_recipe(Stage(BINOMIAL)), "matlab", source="a.png", destination="b.png")
+
+
+@pytest.mark.parametrize("target", sorted(PYTHON_TARGETS))
+def test_a_valid_border_on_too_small_an_image_says_so_in_one_line(target, tmp_path):
+    tiny = tmp_path / "tiny.png"
+    Image.fromarray(np.zeros((3, 4), np.uint8)).save(tiny)
+    recipe = _recipe(Stage(np.ones((5, 5)), divisor=25), border="valid")
+    script = tmp_path / f"export_{target}.py"
+    script.write_text(export_code(recipe, target, source=str(tiny), destination="out.png"))
+    ran = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 1
+    assert ran.stderr == "the image is smaller than the kernels: 'valid' leaves no pixels\n"
+    assert not (tmp_path / "out.png").exists()
