@@ -895,8 +895,10 @@ class Monkey:
             size = self.random.choice(SIZES)
             spin.setValue(size)
         elif how == "step":
-            size = min(max(spin.value() + self.random.choice((-2, 2)), 1), 31)
-            spin.stepUp() if size > spin.value() else spin.stepDown()
+            # Up from 31 or down from 1 stays put, as the spin box does.
+            step = self.random.choice((-2, 2))
+            size = min(max(spin.value() + step, 1), 31)
+            spin.stepUp() if step > 0 else spin.stepDown()
         else:
             # An even number is taken as the odd one above; letters are not taken.
             typed = self.random.choice(("4", "7", "1", "2", "x", "15"))
