@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 BAND_BYTES = 2 * 1024 * 1024
 """Bytes of output per band: small enough for L2 cache, large enough to amortise calls."""
@@ -121,21 +122,23 @@ def run_bands(
         raise failure
 
 
-def scratch(purpose: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Return a float32 work array of `shape`, reused by the calling thread for `purpose`.
+def scratch(purpose: str, shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
+    """Return a work array of `shape` and `dtype`, reused by the calling thread for `purpose`.
 
     Fresh multi-megabyte arrays cost a page fault per 4 KiB page on first
     touch; reusing one buffer per thread and purpose avoids that for every band.
     The contents are undefined, and the array is only valid until the same
     thread asks for the same purpose again.
     """
+    dtype = np.dtype(dtype)
     size = int(np.prod(shape))
-    if size * 4 > _MAX_KEPT_BYTES:
-        return np.empty(shape, dtype=np.float32)
-    buffer = getattr(_thread_buffers, purpose, None)
+    if size * dtype.itemsize > _MAX_KEPT_BYTES:
+        return np.empty(shape, dtype=dtype)
+    key = f"{purpose}-{dtype.str}"
+    buffer = getattr(_thread_buffers, key, None)
     if buffer is None or buffer.size < size:
-        buffer = np.empty(size, dtype=np.float32)
-        setattr(_thread_buffers, purpose, buffer)
+        buffer = np.empty(size, dtype=dtype)
+        setattr(_thread_buffers, key, buffer)
     return buffer[:size].reshape(shape)
 
 

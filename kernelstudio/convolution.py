@@ -169,19 +169,19 @@ def convolve(
       vertical then a horizontal 1-D pass, ``h + w`` operations per pixel;
     - *low-rank* kernels (a sum of a few separable ones, such as unsharp
       masks, differences and Laplacians of Gaussians, Gabor filters) run as
-      one pair of passes per term, when every pixel is finite and that is
-      cheaper than the dense sum;
+      one pair of passes per term, when that is cheaper than the dense sum;
     - *dense* kernels (over a third of the weights non-zero) take one matrix
       product per output row, which gives the vertical sum under every kernel
       column, then add those sums shifted by their column;
     - *sparse* kernels add one shifted view of the band per non-zero weight;
     - *large* kernels (the costs of the other two over :data:`FFT_COST`)
       multiply spectra of overlapping tiles (overlap-save with ``numpy.fft``),
-      in float64 for float images and only when every pixel is finite; its
-      rounding error is relative to the largest value in a 512×512 tile.
+      in float64 for float images; its rounding error is relative to the
+      largest value in a tile (about 512 pixels wide, as tall as a band).
 
     A NaN or infinite pixel reaches exactly the outputs that give it a non-zero
-    weight, as in ``scipy.ndimage``.
+    weight, as in ``scipy.ndimage``: the bands of rows that read one take the
+    dense or sparse method instead of the low-rank or Fourier one.
 
     Examples
     --------
@@ -218,7 +218,7 @@ def convolve(
         out_height, out_width = height, width
     result = np.empty((out_height, out_width * channels), dtype=np.float32)
     source = _BandSource(planes, row_index, column_index)
-    method = _choose_method(weights, planes, len(row_index), len(column_index))
+    method = _choose_method(weights, planes)
     height = method.band_rows(result.shape[1] * result.itemsize)
     threads = threads_for(result.size * method.cost)
     bands = row_bands(out_height, height, multiple=threads)
@@ -396,6 +396,20 @@ class _BandSource:
             (positions < self.left) | (positions >= self.left + planes.shape[1])
         ]
 
+    def finite(self, first_row: int, rows: int) -> bool:
+        """Return whether every pixel that `rows` padded rows from `first_row` read is finite."""
+        if self.planes.dtype.kind != "f":
+            return True
+        wanted = np.unique(self.row_index[first_row : first_row + rows])
+        wanted = wanted[wanted >= 0]
+        if not wanted.size:
+            return True
+        # Inner bands read a run of rows, checked in place; edge bands may also
+        # read rows from the other end (wrap) and gather them.
+        if wanted[-1] - wanted[0] + 1 == wanted.size:
+            return bool(np.isfinite(self.planes[wanted[0] : wanted[-1] + 1]).all())
+        return bool(np.isfinite(self.planes[wanted]).all())
+
     def band(self, first_row: int, rows: int, out: np.ndarray | None = None) -> np.ndarray:
         """Return padded rows ``first_row .. first_row + rows`` as (rows, columns·C) float32.
 
@@ -532,6 +546,25 @@ def _all_finite(source: _BandSource, band: np.ndarray) -> bool:
     return source.planes.dtype.kind != "f" or bool(np.isfinite(band).all())
 
 
+def _took_exact_path(
+    method: _LowRank | _Fourier,
+    source: _BandSource,
+    result: np.ndarray,
+    start: int,
+    stop: int,
+    offset: np.float32,
+) -> bool:
+    # Runs the band with `method.exact`, in its own smaller bands, when a pixel
+    # it reads is not finite; the check reads image rows that the band is
+    # about to read anyway.
+    if method.exact is None or source.finite(start, stop - start + method.height - 1):
+        return False
+    row_bytes = result.shape[1] * result.itemsize
+    for first, last in row_bands(stop - start, method.exact.band_rows(row_bytes)):
+        method.exact(source, result, start + first, start + last, offset)
+    return True
+
+
 def _uses_einsum(weights: np.ndarray, channels: int) -> bool:
     # einsum multiplies every weight, zeros too, and 0 × NaN is NaN; so it only
     # takes kernels without zeros. With one channel and several kernel
@@ -616,10 +649,13 @@ class _LowRank(_Direct):
         # Finite bands let einsum read every tap once: about 1.5 multiply-adds of
         # the dense method per tap (1 MP RGB, 15×15: two terms 12 ms, dense 20 ms).
         self.cost = sum(3 * (column.size + row.size) // 2 for column, row in self.terms)
+        self.exact: _ColumnSums | _Direct | None = None
 
     def __call__(
         self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
     ) -> None:
+        if _took_exact_path(self, source, result, start, stop, offset):
+            return
         rows = stop - start
         band = source.band(start, rows + self.height - 1)
         columns = scratch("columns", (rows, band.shape[1]))
@@ -672,75 +708,106 @@ def low_rank_terms(kernel: ArrayLike, most: int = 4) -> list[tuple[np.ndarray, n
 
 
 class _Fourier:
-    """Overlap-save: spectra of overlapping tiles times the kernel's spectrum."""
+    """Overlap-save: spectra of overlapping tiles times the kernel's spectrum.
 
-    def __init__(self, weights: np.ndarray, tile: int, dtype: type[np.floating]):
+    Each band is cut into tiles of equal width, all about :data:`_FFT_TILE`
+    wide and exactly as tall as the band needs (rounded up to a length the FFT
+    handles fast), so tiles transform few rows and columns they do not use.
+    """
+
+    def __init__(self, weights: np.ndarray, dtype: type[np.floating]):
         self.height, self.width = weights.shape
-        self.tile = tile
+        self.flipped = weights[::-1, ::-1]
         self.dtype = dtype
         self.cost = FFT_COST
-        flipped = np.zeros((self.tile, self.tile), dtype=dtype)
-        flipped[: self.height, : self.width] = weights[::-1, ::-1]
-        self.spectrum = np.fft.rfft2(flipped)
+        self.exact: _ColumnSums | _Direct | None = None
+        # Spectra of the flipped kernel by tile shape; bands differ by a row at
+        # most, so a call needs one or two. Threads that race here compute the
+        # same array, and either copy may win.
+        self.spectra: dict[tuple[int, int], np.ndarray] = {}
 
     def band_rows(self, row_bytes: int) -> int:
-        return self.tile - self.height + 1
+        return max(_FFT_TILE, 2 * self.height) - self.height + 1
+
+    def _spectrum(self, shape: tuple[int, int]) -> np.ndarray:
+        spectrum = self.spectra.get(shape)
+        if spectrum is None:
+            padded = np.zeros(shape, dtype=self.dtype)
+            padded[: self.height, : self.width] = self.flipped
+            spectrum = self.spectra[shape] = np.fft.rfft2(padded)
+        return spectrum
 
     def __call__(
         self, source: _BandSource, result: np.ndarray, start: int, stop: int, offset: np.float32
     ) -> None:
-        rows, tile, channels = stop - start, self.tile, source.channels
+        if _took_exact_path(self, source, result, start, stop, offset):
+            return
+        rows, channels = stop - start, source.channels
         band = source.band(start, rows + self.height - 1)
         band = band.reshape(band.shape[0], -1, channels)
-        step = tile - self.width + 1
         out_width = result.shape[1] // channels
         out = result[start:stop].reshape(rows, out_width, channels)
-        lefts = list(range(0, out_width, step))
-        # A few tiles per FFT call keep the spectra small (peak memory) while
-        # still batching the transforms.
-        batch = max(1, 8 // channels)
-        for first in range(0, len(lefts), batch):
-            group = lefts[first : first + batch]
-            tiles = np.zeros((len(group), channels, tile, tile), dtype=self.dtype)
-            for number, left in enumerate(group):
-                piece = band[:, left : left + tile]
-                tiles[number, :, : piece.shape[0], : piece.shape[1]] = piece.transpose(2, 0, 1)
-            filtered = np.fft.irfft2(np.fft.rfft2(tiles) * self.spectrum, s=(tile, tile))
-            valid = filtered[..., self.height - 1 : self.height - 1 + rows, self.width - 1 :]
-            for number, left in enumerate(group):
-                span = min(step, out_width - left)
-                # The offset is added in the copy out of the tile.
-                np.add(
-                    valid[number, :, :, :span].transpose(1, 2, 0),
-                    offset,
-                    out=out[:, left : left + span],
-                    casting="same_kind",
-                )
+        # As few tiles as fit the row, all of one width: the last is not
+        # mostly padding.
+        most_per_tile = max(_FFT_TILE, 2 * self.width) - self.width + 1
+        step = -(-out_width // -(-out_width // most_per_tile))
+        shape = (_fast_length(band.shape[0]), _fast_length(step + self.width - 1))
+        spectrum = self._spectrum(shape)
+        tile = scratch("fourier-tile", (channels, *shape), self.dtype)
+        # Beyond the band, tiles hold zeros: the valid outputs never read
+        # there, but leftovers of another image would add their rounding.
+        tile[:, band.shape[0] :] = 0.0
+        spectra = scratch("fourier-spectra", (*tile.shape[:2], shape[1] // 2 + 1), spectrum.dtype)
+        filtered = scratch("fourier-filtered", tile.shape, self.dtype)
+        for left in range(0, out_width, step):
+            piece = band[:, left : left + step + self.width - 1]
+            tile[:, : piece.shape[0], : piece.shape[1]] = piece.transpose(2, 0, 1)
+            tile[:, :, piece.shape[1] :] = 0.0
+            np.fft.rfft2(tile, out=spectra)
+            spectra *= spectrum
+            # irfft2 with `out` returns wrong values (numpy 2.4); its two steps
+            # with `out` are right, and the first runs in place.
+            np.fft.ifft(spectra, axis=1, out=spectra)
+            np.fft.irfft(spectra, n=shape[1], axis=2, out=filtered)
+            span = min(step, out_width - left)
+            valid = filtered[:, self.height - 1 : self.height - 1 + rows, self.width - 1 :]
+            # The offset is added in the copy out of the tile.
+            np.add(
+                valid[:, :, :span].transpose(1, 2, 0),
+                offset,
+                out=out[:, left : left + span],
+                casting="same_kind",
+            )
 
 
-def _choose_method(weights: np.ndarray, planes: np.ndarray, padded_height: int, padded_width: int):
+def _choose_method(weights: np.ndarray, planes: np.ndarray):
     factors = separable_factors(weights)
     if factors is not None:
         return _Separable(*factors)
     dense_cost, sparse_cost = _dense_cost(weights), _sparse_cost(weights)
-    # A NaN or infinity would reach, through terms that cancel, outputs that
-    # give it no weight: the low-rank sum is for finite pixels only.
-    terms = low_rank_terms(weights) if _suits_fft(planes) else None
-    if terms is not None:
-        low_rank = _LowRank(terms)
-        if low_rank.cost < min(dense_cost, sparse_cost):
-            return low_rank
-    if min(dense_cost, sparse_cost) > FFT_COST and _suits_fft(planes):
-        side = min(_FFT_TILE, _fast_length(max(padded_height, padded_width)))
+    if dense_cost < sparse_cost and not _einsum_beats_products(weights, planes.shape[2]):
+        exact = _ColumnSums(weights)
+    else:
+        exact = _Direct(weights)
+    fast = None
+    terms = low_rank_terms(weights)
+    if terms is not None and _LowRank(terms).cost < min(dense_cost, sparse_cost):
+        fast = _LowRank(terms)
+    elif min(dense_cost, sparse_cost) > FFT_COST:
         # Integer pixels span at most 1:65535, where float32 spectra are exact
         # enough; float images may hold highlights many orders above their
         # shadows, and the FFT spreads rounding over a whole tile, so they get
         # float64.
-        dtype = np.float64 if planes.dtype.kind == "f" else np.float32
-        return _Fourier(weights, max(side, _fast_length(2 * max(weights.shape))), dtype)
-    if dense_cost < sparse_cost and not _einsum_beats_products(weights, planes.shape[2]):
-        return _ColumnSums(weights)
-    return _Direct(weights)
+        fast = _Fourier(weights, np.float64 if planes.dtype.kind == "f" else np.float32)
+    if fast is None:
+        return exact
+    # A NaN or infinity would spread over a whole FFT tile, or reach, through
+    # low-rank terms that cancel, outputs that give it no weight: bands that
+    # read one go to the exact method instead, which keeps it to the pixels
+    # whose neighbourhood holds it. Integer bands are always finite.
+    if planes.dtype.kind == "f":
+        fast.exact = exact
+    return fast
 
 
 def _einsum_beats_products(weights: np.ndarray, channels: int) -> bool:
@@ -762,12 +829,6 @@ def _sparse_cost(weights: np.ndarray) -> int:
     # A multiply and an add over the band per non-zero weight: about three
     # multiply-adds of the dense method each (see FFT_COST).
     return max(1, 3 * int(np.count_nonzero(weights)))
-
-
-def _suits_fft(planes: np.ndarray) -> bool:
-    # One NaN or infinity would spread over a whole FFT tile; the direct sum
-    # keeps it to the pixels whose neighbourhood holds it.
-    return planes.dtype.kind != "f" or bool(np.isfinite(planes).all())
 
 
 def _fast_length(minimum: int) -> int:
