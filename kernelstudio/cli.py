@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import multiprocessing
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -66,6 +71,7 @@ from kernelstudio.pipeline import (
 )
 from kernelstudio.recipe_files import read_kernel_or_recipe_file
 from kernelstudio.samples import sample_image_path
+from kernelstudio.streaming import render_uint8, streams
 
 PROG = "kernelstudio"
 EXIT_FAILURE = 1
@@ -198,6 +204,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="overwrite existing outputs (regular files only; their mode is kept)",
+    )
+    apply.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help=(
+            "process up to N inputs at once, each in a process of its own (default: "
+            "the number of cores); 1 processes them one after another"
+        ),
     )
 
     export = commands.add_parser(
@@ -387,6 +403,16 @@ def _number(text: str) -> float:
         return parse_weight(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(_brief_detail(str(error))) from None
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a whole number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{_quoted(text)} is not a number of jobs (1 or more)")
+    return jobs
 
 
 def _channels(text: str) -> str:
@@ -846,9 +872,9 @@ def _memory_needed(shape: tuple[int, ...], recipe: Recipe) -> str:
     )
 
 
-def _out_of_memory(source: Path, image: np.ndarray | None, recipe: Recipe) -> CommandError:
-    if image is not None:
-        return CommandError(_memory_needed(image.shape, recipe), EXIT_FAILURE)
+def _out_of_memory(source: Path, shape: tuple[int, ...] | None, recipe: Recipe) -> CommandError:
+    if shape is not None:
+        return CommandError(_memory_needed(shape, recipe), EXIT_FAILURE)
     try:
         width, height = image_size(source)
     except (ImageLoadError, OSError):
@@ -856,18 +882,27 @@ def _out_of_memory(source: Path, image: np.ndarray | None, recipe: Recipe) -> Co
     return CommandError(_memory_needed((height, width, 3), recipe), EXIT_FAILURE)
 
 
-def _apply_one(source: Path, target: Path, recipe: Recipe, options: argparse.Namespace) -> None:
-    image = None
+def _apply_one(
+    source: Path,
+    target: Path,
+    recipe: Recipe,
+    options: argparse.Namespace,
+    *,
+    threads: int | None = None,
+) -> None:
+    shape = None
     try:
         image = load_image(source, alpha=True)
+        shape = image.shape
         _check_alpha_fits(source, target, image)
         white = white_level(image.dtype)
         if options.like is not None and white != 255.0:  # offsets --like picks scale with it
             recipe = build_recipe(options, white=white)
-        pixels = _result_pixels(source, image, recipe, options)
+        pixels = _result_pixels(source, image, recipe, options, threads=threads)
+        del image  # encoding the result takes copies of it: the input's memory helps
         _save(target, pixels, overwrite=options.force)
     except MemoryError:
-        raise _out_of_memory(source, image, recipe) from None
+        raise _out_of_memory(source, shape, recipe) from None
     except ImageLoadError as error:
         raise CommandError(str(error)) from None
 
@@ -883,21 +918,28 @@ def _check_alpha_fits(source: Path, target: Path, image: np.ndarray) -> None:
 
 
 def _result_pixels(
-    source: Path, image: np.ndarray, recipe: Recipe, options: argparse.Namespace
+    source: Path,
+    image: np.ndarray,
+    recipe: Recipe,
+    options: argparse.Namespace,
+    *,
+    threads: int | None = None,
 ) -> np.ndarray:
+    # 8-bit output of large images is made band by band, so their float32 result
+    # never exists whole.
+    # Infinite pixels of float images meet as inf - inf, a NaN by definition;
+    # results far above white overflow when scaled, then saturate at 255 as meant.
     try:
         check_recipe_fits(recipe, _largest_pixel(image))
-        # Infinite pixels of float images meet as inf - inf, a NaN by definition.
-        with np.errstate(invalid="ignore"):
-            result = render(image, recipe)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if options.float:
+                return np.ascontiguousarray(render(image, recipe))
+            white = white_level(image.dtype)
+            if streams(image, recipe):
+                return render_uint8(image, recipe, white=white, threads=threads)
+            return to_display(render(image, recipe), recipe, white=white)
     except ValueError as error:
         raise CommandError(f"cannot process '{source.name}': {error}") from None
-    if options.float:
-        return np.ascontiguousarray(result)
-    # Results far above white overflow when scaled, and then saturate at 255 as meant.
-    with np.errstate(over="ignore", invalid="ignore"):
-        pixels = to_display(result, recipe, white=white_level(image.dtype))
-    return np.ascontiguousarray(pixels)
 
 
 def _save(target: Path, pixels: np.ndarray, *, overwrite: bool) -> None:
@@ -949,9 +991,14 @@ def run_apply(options: argparse.Namespace, stderr: TextIO) -> int:
     if len(inputs) == 1:
         _apply_one(inputs[0], targets[0], recipe, options)
         return 0
+    jobs = min(len(inputs), options.jobs or os.cpu_count() or 1)
+    pairs = list(zip(inputs, targets, strict=True))
+    # A frozen bundle would start itself as each worker, not a worker.
+    if jobs > 1 and not getattr(sys, "frozen", False):
+        return _apply_in_workers(pairs, recipe, options, jobs, stderr)
     progress = _Progress(len(inputs), stderr)
     failures = 0
-    for done, (source, target) in enumerate(zip(inputs, targets, strict=True), start=1):
+    for done, (source, target) in enumerate(pairs, start=1):
         try:
             _apply_one(source, target, recipe, options)
         except CommandError as error:
@@ -959,6 +1006,82 @@ def run_apply(options: argparse.Namespace, stderr: TextIO) -> int:
             _report(stderr, f"{PROG}: error: {error}")
         progress.show(done, source.name)
     return EXIT_FAILURE if failures else 0
+
+
+def _apply_in_workers(
+    pairs: list[tuple[Path, Path]],
+    recipe: Recipe,
+    options: argparse.Namespace,
+    jobs: int,
+    stderr: TextIO,
+) -> int:
+    # Each worker loads, computes and saves one input at a time; the bands of
+    # each share the cores with the other jobs', so jobs × threads ≈ cores.
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = _worker_context()
+    progress = _Progress(len(pairs), stderr)
+    failures = 0
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_ignore_interrupts) as pool:
+        try:
+            sources = {
+                pool.submit(_apply_in_worker, source, target, recipe, options, threads): source
+                for source, target in pairs
+            }
+            for done, finished in enumerate(as_completed(sources), start=1):
+                problem = _worker_problem(finished, sources[finished])
+                if problem is not None:
+                    failures += 1
+                    _report(stderr, f"{PROG}: error: {problem}")
+                progress.show(done, sources[finished].name)
+        except KeyboardInterrupt:
+            # Ctrl+C reached the workers too: each removes the file it was staging.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return EXIT_FAILURE if failures else 0
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    # Forking this process starts workers quickest, and is safe on Linux while it
+    # runs no other thread (the command line, before any work). A fork would not
+    # copy the band threads of, say, a test run: then workers fork from a fresh
+    # server that imported this module, or where there is none (Windows) start afresh.
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _ignore_interrupts() -> None:
+    # Between inputs a worker would die of Ctrl+C with a traceback; during one,
+    # _apply_in_worker lets it stop the input cleanly instead.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _apply_in_worker(
+    source: Path, target: Path, recipe: Recipe, options: argparse.Namespace, threads: int
+) -> str | None:
+    # Returns the error line (an exception would lose its exit status on the way back).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _apply_one(source, target, recipe, options, threads=threads)
+    except CommandError as error:
+        return str(error)
+    except KeyboardInterrupt:
+        return f"interrupted while processing '{source.name}'"
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return None
+
+
+def _worker_problem(finished: Future, source: Path) -> str | None:
+    try:
+        return finished.result()
+    except BrokenProcessPool:  # the system ended a worker, out of memory most likely
+        return f"cannot process '{source.name}': its worker process ended unexpectedly"
 
 
 def run_export_code(options: argparse.Namespace, stdout: TextIO) -> int:
