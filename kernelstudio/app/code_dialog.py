@@ -82,6 +82,7 @@ class CodeDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("codeDialog")
         self.setWindowTitle("Copy as Code")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._recipe = recipe
         self._ask_save = ask_save
         self._program = ""

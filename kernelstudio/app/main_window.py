@@ -645,10 +645,17 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         dialog.told.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        dialog.finished.connect(self._code_dialog_closed)
         dialog.resize(min(900, max(640, self.width() * 2 // 3)), min(640, self.height() * 4 // 5))
         self.code_dialog = dialog
         dialog.open()
         return dialog
+
+    def _code_dialog_closed(self) -> None:
+        # The keyboard comes back to the window (a closed dialog kept it offscreen).
+        self.code_dialog = None
+        self.activateWindow()
+        self.setFocus()
 
     def _ask_code_path(self, kind: str) -> Path | None:
         image = self.controller.image

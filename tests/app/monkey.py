@@ -56,6 +56,7 @@ from kernelstudio.app.magnifier import format_value
 from kernelstudio.app.main_window import SIDE_TABS
 from kernelstudio.app.recipe_panel import MAX_NAME_LENGTH, identity_stage, stage_title
 from kernelstudio.behave_like import CONVENTIONS, behave_like
+from kernelstudio.code_export import TARGET_NAMES, CodeExportError, export_code
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES, white_level
 from kernelstudio.generators import GENERATORS, generate
@@ -1381,6 +1382,33 @@ class Monkey:
         return f"{program}{' refused' if expected is None else ''}"
 
     @action(1)
+    def copy_as_code(self) -> str:
+        """Edit ▸ Copy as Code for a target, then another: the code is the recipe's, or why not."""
+        targets = list(TARGET_NAMES)
+        first, second = self.random.sample(targets, 2)
+        recipe = self.controller.recipe
+        self.window.actions.copy_as_code[first].trigger()
+        dialog = self.window.code_dialog
+        assert dialog is not None, "no Copy as Code dialog"
+        assert dialog.isVisible(), "the Copy as Code dialog is hidden"
+        outcomes = []
+        for target in (first, second):
+            dialog.target_combo.setCurrentIndex(dialog.target_combo.findData(target))
+            source, destination = dialog.source_edit.text(), dialog.destination_edit.text()
+            try:
+                expected = export_code(recipe, target, source=source, destination=destination)
+            except CodeExportError:
+                expected = ""
+            assert dialog.program == expected, f"{target}: not the recipe's code"
+            assert dialog.code_view.toPlainText() == expected, f"{target}: code view"
+            assert dialog.copy_button.isEnabled() == bool(expected), f"{target}: copy button"
+            assert dialog.problem_label.isHidden() == bool(expected), f"{target}: problem"
+            outcomes.append(f"{target}{'' if expected else ' refused'}")
+        dialog.close()
+        assert self.controller.recipe == recipe, "showing code changed the recipe"
+        return ", ".join(outcomes)
+
+    @action(1)
     def toggle_channels(self) -> str:
         self._show_recipe()
         channels = not self.controller.view.channels_of_result
@@ -1441,7 +1469,8 @@ class Monkey:
 
     def _expect_step(self, index: int) -> None:
         assert self.window.tutorial.running, "the tutorial is not running"
-        assert self.controller.recipe == STEPS[index].recipe, f"not step {index}'s recipe"
+        recipe = self.controller.recipe
+        assert recipe == STEPS[index].recipe, f"not step {index}'s recipe: {recipe}"
         assert not self.controller.view.channels_of_result
         assert self.window.walkthrough.index == index
 

@@ -10,7 +10,7 @@ import sys
 import cv2
 import numpy as np
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QPushButton
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPlainTextEdit, QPushButton
 from scipy import ndimage
 
 from kernelstudio.behave_like import CONVENTIONS
@@ -180,3 +180,13 @@ def test_behave_like_gimp_on_a_16_bit_image_adds_half_of_its_white(qtbot, window
     window.apply_recipe(Recipe((Stage([[-1, 0, 1]]),)), "Edge")
     choose(window.options.like_combo, "gimp")
     assert window.controller.recipe.stages[0].offset == 32767.5
+
+
+def test_closing_the_dialog_gives_the_keyboard_back_to_the_window(qtbot, window):
+    dialog = window.show_code("scipy")
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.target_combo.setFocus()
+    dialog.close()
+    assert window.code_dialog is None
+    focused = QApplication.focusWidget()
+    assert focused is None or focused.window() is window
