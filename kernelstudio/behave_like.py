@@ -72,6 +72,31 @@ class Convention:
     alpha: str | None = None
     channels: str | None = None
 
+    def is_followed_by(self, recipe: Recipe) -> bool:
+        """Whether `recipe`'s options are the ones this convention sets (its divisors aside).
+
+        Examples
+        --------
+        >>> CONVENTIONS["opencv"].is_followed_by(behave_like(Recipe.single([[1]]), "opencv"))
+        True
+        >>> CONVENTIONS["opencv"].is_followed_by(Recipe.single([[1]]))
+        False
+        """
+        return all(
+            getattr(self, name) in (None, getattr(recipe, name)) for name in CONVENTION_OPTIONS
+        )
+
+
+CONVENTION_OPTIONS = (
+    "border",
+    "flip",
+    "rounding",
+    "between_stages",
+    "display",
+    "alpha",
+    "channels",
+)
+"""The Recipe options a Convention sets (``alpha`` and ``channels`` only where not None)."""
 
 CONVENTIONS: dict[str, Convention] = {
     "gimp": Convention(

@@ -32,7 +32,7 @@ import numpy as np
 
 from kernelstudio import __version__
 from kernelstudio.atomic import check_replaceable, describe_os_error, publish
-from kernelstudio.behave_like import CONVENTIONS, behave_like
+from kernelstudio.behave_like import CONVENTION_OPTIONS, CONVENTIONS, behave_like
 from kernelstudio.code_export import TARGETS, CodeExportError, export_code
 from kernelstudio.convolution import BORDERS
 from kernelstudio.display import DISPLAY_MODES, ROUNDING_MODES, white_level
@@ -579,8 +579,6 @@ _RECIPE_OPTIONS = {
     "rounding": "--rounding",
     "between_stages": "--between-stages",
 }
-_LIKE_OPTIONS = ("border", "flip", "rounding", "between_stages", "display", "alpha", "channels")
-"""The options --like sets, which one given on the command line overrides."""
 
 
 def build_recipe(options: argparse.Namespace, *, white: float = 255.0) -> Recipe:
@@ -650,7 +648,9 @@ def build_recipe(options: argparse.Namespace, *, white: float = 255.0) -> Recipe
             original if typed else made
             for original, made, typed in zip(recipe.stages, liked.stages, typed_scale, strict=True)
         ]
-        typed_options = {name: chosen[name] for name in _LIKE_OPTIONS if given[name] is not None}
+        typed_options = {
+            name: chosen[name] for name in CONVENTION_OPTIONS if given[name] is not None
+        }
         return replace(liked, stages=tuple(kept), **typed_options)
     except ValueError as error:
         raise CommandError(_brief_detail(str(error))) from None

@@ -645,7 +645,7 @@ def _opencv_correlate(recipe: Recipe) -> str:
     )
 
 
-_READ_WITH_OPENCV = '''
+_ORIENTATIONS = """
 # EXIF orientations as array operations, the ones Pillow's ImageOps.exif_transpose makes.
 ORIENTATIONS = {
     2: lambda pixels: pixels[:, ::-1],
@@ -656,7 +656,12 @@ ORIENTATIONS = {
     7: lambda pixels: pixels.swapaxes(0, 1)[::-1, ::-1],
     8: lambda pixels: np.rot90(pixels, 1),
 }
+"""
+"""The EXIF table of the OpenCV and dask scripts, which read pixels without it."""
 
+_READ_WITH_OPENCV = (
+    _ORIENTATIONS
+    + '''
 
 def exif_orientation(exif):
     """Return the Orientation tag (1 to 8) of an EXIF block, 1 when there is none."""
@@ -728,6 +733,7 @@ def read_image(path):
         return np.ascontiguousarray(pixels[..., [0, 3]])  # a grey + alpha PNG
     return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB if pixels.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
 '''
+)
 
 _WRITE_WITH_OPENCV = '''
 def write_image(path, pixels8):
@@ -779,18 +785,9 @@ def _dask_correlate(recipe: Recipe) -> str:
     )
 
 
-_READ_WITH_DASK = '''
-# EXIF orientations as array operations, the ones Pillow's ImageOps.exif_transpose makes.
-ORIENTATIONS = {
-    2: lambda pixels: pixels[:, ::-1],
-    3: lambda pixels: pixels[::-1, ::-1],
-    4: lambda pixels: pixels[::-1],
-    5: lambda pixels: pixels.swapaxes(0, 1),
-    6: lambda pixels: np.rot90(pixels, -1),
-    7: lambda pixels: pixels.swapaxes(0, 1)[::-1, ::-1],
-    8: lambda pixels: np.rot90(pixels, 1),
-}
-
+_READ_WITH_DASK = (
+    _ORIENTATIONS
+    + '''
 
 def read_image(path, chunk):
     """Return the pixels of `path` as a dask array upright, chunked `chunk` × `chunk`.
@@ -815,6 +812,7 @@ def read_image(path, chunk):
         pixels = turn(pixels)
     return pixels.rechunk({0: chunk, 1: chunk})
 '''
+)
 
 _WRITE_WITH_DASK = '''
 def write_image(path, pixels8):

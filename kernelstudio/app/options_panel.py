@@ -19,7 +19,7 @@ from kernelstudio.app.kernel_editor import (
     means,
     set_invalid_look,
 )
-from kernelstudio.behave_like import CONVENTIONS, Convention
+from kernelstudio.behave_like import CONVENTIONS
 from kernelstudio.kernels import format_weight, parse_weight
 from kernelstudio.pipeline import Recipe
 
@@ -373,24 +373,9 @@ class OptionsPanel(QWidget):
         # The program last chosen while the options still follow it, else the
         # first that they follow, else none.
         chosen = CONVENTIONS.get(self._like_chosen)
-        if chosen is not None and _follows(recipe, chosen):
+        if chosen is not None and chosen.is_followed_by(recipe):
             return self._like_chosen
         return next(
-            (slug for slug, found in CONVENTIONS.items() if _follows(recipe, found)),
+            (slug for slug, found in CONVENTIONS.items() if found.is_followed_by(recipe)),
             CUSTOM_CONVENTION,
         )
-
-
-def _follows(recipe: Recipe, convention: Convention) -> bool:
-    return all(
-        getattr(convention, name) in (None, getattr(recipe, name))
-        for name in (
-            "border",
-            "flip",
-            "rounding",
-            "between_stages",
-            "display",
-            "alpha",
-            "channels",
-        )
-    )
