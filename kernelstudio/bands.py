@@ -6,10 +6,12 @@ processor's cache can be processed by several threads at once.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import pairwise
 
 import numpy as np
@@ -30,8 +32,48 @@ _MAX_KEPT_BYTES = 4 * BAND_BYTES
 """Larger work arrays (wide FFT bands) are not kept between calls, to bound memory."""
 
 _thread_buffers = threading.local()
+_cancel: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "kernelstudio_cancel", default=None
+)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
+
+
+class CancelledError(Exception):
+    """The work was cancelled (see :func:`cancellable`) before it ended."""
+
+
+@contextmanager
+def cancellable(event: threading.Event) -> Iterator[None]:
+    """Stop band work started inside the block once `event` is set.
+
+    :func:`run_bands` called from this thread checks `event` before each band
+    and raises :class:`CancelledError` once it is set: bands already running end,
+    no new one starts, and whatever the work was writing is left to its
+    caller to drop. :func:`check_cancelled` does the same between steps.
+
+    Examples
+    --------
+    >>> stop = threading.Event()
+    >>> with cancellable(stop):
+    ...     stop.set()
+    ...     run_bands(lambda start, stop: None, [(0, 1), (1, 2)])
+    Traceback (most recent call last):
+    ...
+    kernelstudio.bands.CancelledError: cancelled
+    """
+    token = _cancel.set(event)
+    try:
+        yield
+    finally:
+        _cancel.reset(token)
+
+
+def check_cancelled() -> None:
+    """Raise :class:`CancelledError` when the calling thread's work was cancelled."""
+    event = _cancel.get()
+    if event is not None and event.is_set():
+        raise CancelledError("cancelled")
 
 
 def worker_count() -> int:
@@ -80,10 +122,14 @@ def run_bands(
     calling thread. Each band runs under the caller's ``numpy.errstate``.
     Exceptions raised by `work` propagate to the caller once all bands ended.
     When no more threads can be started, the remaining bands run on the
-    calling thread instead.
+    calling thread instead. Inside :func:`cancellable`, no band starts once
+    its event is set (:class:`CancelledError` is raised).
     """
     if threads is None:
         threads = worker_count()
+    cancel = _cancel.get()
+    if cancel is not None:
+        work = _checking(work, cancel)
     if len(bands) <= 1 or threads == 1:
         for start, stop in bands:
             work(start, stop)
@@ -120,6 +166,15 @@ def run_bands(
     failure = next((error for error in failures if error is not None), None)
     if failure is not None:
         raise failure
+
+
+def _checking(work: Callable[[int, int], None], cancel: threading.Event):
+    def checked(start: int, stop: int) -> None:
+        if cancel.is_set():
+            raise CancelledError("cancelled")
+        work(start, stop)
+
+    return checked
 
 
 def scratch(purpose: str, shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:

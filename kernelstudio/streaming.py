@@ -187,7 +187,7 @@ def _default_band_rows(pixels: np.ndarray, recipe: Recipe) -> int:
 
 def _exact_in_bands(pixels: np.ndarray, recipe: Recipe) -> bool:
     # The conditions listed by streams(), the size aside.
-    layout = _filtered(pixels, recipe)
+    layout = filtered_channels(pixels, recipe)
     has_alpha = pixels.ndim == 3 and pixels.shape[2] in (2, 4)
     if has_alpha and recipe.alpha == "weighted" and any(layout[:-1]):
         return False
@@ -221,8 +221,14 @@ def _largest_pixel(pixels: np.ndarray) -> float:
     return max(abs(low), abs(high))
 
 
-def _filtered(pixels: np.ndarray, recipe: Recipe) -> list[bool]:
-    # Which channels of the first stage's input the stages act on, as render() decides.
+def filtered_channels(pixels: np.ndarray, recipe: Recipe) -> list[bool]:
+    """Say which channels of the first stage's input the stages act on, as render() decides.
+
+    Examples
+    --------
+    >>> filtered_channels(np.zeros((1, 1, 4), np.uint8), Recipe.single([[1]], channels="rg"))
+    [True, True, False, False]
+    """
     colour, alpha = split_alpha(stage_input(pixels[:1, :1], recipe))
     wanted = set(recipe.channels)
     layout = [bool(wanted & set("rgb"))] if colour.ndim == 2 else [c in wanted for c in "rgb"]
@@ -238,7 +244,7 @@ class _Plan:
         self.pixels = pixels
         self.recipe = recipe
         self.stages = recipe.active_stages
-        layout = _filtered(pixels, recipe)
+        layout = filtered_channels(pixels, recipe)
         self.chosen = [index for index, wanted in enumerate(layout) if wanted]
         self.channels = len(layout)
         self.channel_shape = stage_input(pixels[:1, :1], recipe).shape[2:]
@@ -250,8 +256,8 @@ class _Plan:
         height, width = pixels.shape[:2]
         for stage in self.stages:
             kernel_height, kernel_width = stage.weights.shape
-            self.row_sources.append(_sources(height, kernel_height, recipe.border))
-            self.column_sources.append(_sources(width, kernel_width, recipe.border))
+            self.row_sources.append(padded_sources(height, kernel_height, recipe.border))
+            self.column_sources.append(padded_sources(width, kernel_width, recipe.border))
             if recipe.border == "valid":
                 height -= kernel_height - 1
                 width -= kernel_width - 1
@@ -326,8 +332,20 @@ class _Plan:
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
-def _sources(length: int, kernel_length: int, border: str) -> np.ndarray:
-    # np.pad applied to the indices gives, for each padded position, the index it reads.
+def padded_sources(length: int, kernel_length: int, border: str) -> np.ndarray:
+    """Return, for each position of a stage's padded input, the input index it holds.
+
+    Output ``y`` of a stage with a kernel `kernel_length` long reads padded
+    positions ``y … y + kernel_length − 1``; −1 stands for the ``constant``
+    border's zeros. ``np.pad`` applied to the indices themselves says which.
+
+    Examples
+    --------
+    >>> padded_sources(4, 3, "mirror").tolist()
+    [1, 0, 1, 2, 3, 2]
+    >>> padded_sources(4, 5, "constant").tolist()
+    [-1, -1, 0, 1, 2, 3, -1, -1]
+    """
     indices = np.arange(length)
     if border == "valid":
         return indices

@@ -161,3 +161,19 @@ def test_a_band_failing_on_the_caller_is_raised_after_the_others_ran(fresh_pool,
     with pytest.raises(ValueError, match="band 2 failed"):
         bands.run_bands(work, bands.row_bands(6, 2))
     assert finished == [0, 4]
+
+
+def test_a_cancelled_run_starts_no_further_band():
+    stop = threading.Event()
+    ran = []
+
+    def work(start, end):
+        ran.append(start)
+        if start == 2:
+            stop.set()
+
+    with bands.cancellable(stop), pytest.raises(bands.CancelledError):
+        bands.run_bands(work, [(index, index + 1) for index in range(10)], threads=1)
+    assert ran == [0, 1, 2]
+    bands.run_bands(work, [(5, 6)], threads=1)  # outside the block nothing is checked
+    assert ran[-1] == 5
