@@ -12,27 +12,38 @@ waits, and every newer request replaces the waiting one.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool, QTimer, Signal
 
 from kernelstudio.app.tasks import Task
+from kernelstudio.bands import CancelledError, cancellable, check_cancelled
 from kernelstudio.compare import Comparison, compare_results
 from kernelstudio.display import to_uint8, white_level
 from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, save_image
 from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
 from kernelstudio.montage import montage
 from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, stage_input, to_display
+from kernelstudio.preview import SampleGrid, preview_uint8, previewable, sample_grid
 from kernelstudio.recipe_files import write_recipe_file
 
 log = logging.getLogger(__name__)
 
 BUSY_DELAY_MS = 150
 """Work shorter than this never shows the busy indicator."""
+
+PREVIEW_MIN_PIXELS = 4_000_000
+"""Results smaller than this are computed whole at once (a 2-megapixel 3×3 takes
+about 10 ms): a preview first would only add its own time."""
+
+PREVIEW_MIN_SAVING = 4
+"""A preview is made first only when the whole result has this many times more
+pixels than the view samples."""
 
 
 RECIPE_FIELDS = ("border", "flip", "grey", "channels", "alpha", "display")
@@ -105,6 +116,28 @@ class Rendering:
     comparison: Comparison | str | None
 
 
+@dataclass(frozen=True)
+class Preview:
+    """The pixels on screen of the latest edit's result, exact, ahead of the whole result.
+
+    `pixels8` is the result's 8-bit picture at every `step`-th pixel of the
+    part of the result the view shows (every pixel when `step` is 1); pixel
+    ``(a, b)`` stands for the ``step × step`` block of image pixels from
+    ``offset + (a·step, b·step)``. `whole` says `pixels8` is the whole
+    result's picture (``renderingReady`` follows at once); otherwise the
+    whole result is on its way. `channels8` are its red, green and blue (or
+    its grey) when the channel views show the result, else ``None``.
+    """
+
+    recipe: Recipe
+    pixels8: np.ndarray
+    offset: tuple[int, int]
+    step: int
+    whole: bool
+    seconds: float
+    channels8: tuple[np.ndarray, ...] | None = None
+
+
 def _channels(pixels8: np.ndarray) -> tuple[np.ndarray, ...]:
     colour, _alpha = split_alpha(pixels8)
     if colour.ndim == 2:
@@ -138,6 +171,17 @@ def _load(path: Path) -> LoadedImage:
 
 
 def _render(
+    image: LoadedImage,
+    recipe: Recipe,
+    view: ViewOptions,
+    pinned: np.ndarray | None,
+    cancel: threading.Event,
+) -> Rendering:
+    with cancellable(cancel):
+        return _render_whole(image, recipe, view, pinned)
+
+
+def _render_whole(
     image: LoadedImage, recipe: Recipe, view: ViewOptions, pinned: np.ndarray | None
 ) -> Rendering:
     started = time.perf_counter()
@@ -145,7 +189,9 @@ def _render(
     # picture shows as white or black: expected here, not a warning on stderr.
     with np.errstate(over="ignore", invalid="ignore"):
         result = render(image.pixels, recipe)
+        check_cancelled()
         result8 = _viewable(to_display(result, recipe, white=white_level(image.pixels.dtype)))
+    check_cancelled()
     # The original's channels are made once per image; the views skip them when
     # they are the very arrays already shown.
     original8 = image.pixels8
@@ -191,6 +237,21 @@ def _render(
     )
 
 
+def _preview(image: LoadedImage, recipe: Recipe, view: ViewOptions, grid: SampleGrid) -> Preview:
+    started = time.perf_counter()
+    pixels8 = _viewable(preview_uint8(image.pixels, recipe, grid))
+    pixels8.flags.writeable = False
+    channels8 = None
+    if view.channels_of_result:
+        channels8 = _channels(pixels8)
+        for array in channels8:
+            array.flags.writeable = False
+    top, left = recipe.shrink
+    offset = (grid.top + top, grid.left + left)
+    seconds = time.perf_counter() - started
+    return Preview(recipe, pixels8, offset, grid.step, False, seconds, channels8)
+
+
 def _histogram(pixels8: np.ndarray) -> np.ndarray:
     colour, _alpha = split_alpha(pixels8)
     planes = [colour] if colour.ndim == 2 else [colour[..., c] for c in range(3)]
@@ -211,10 +272,17 @@ class Controller(QObject):
         The float32 result of the latest request (emitted on the GUI thread).
     renderingReady(Rendering)
         The same result with its 8-bit views, emitted right after ``resultReady``.
+    previewReady(Preview)
+        The pixels the view shows (:meth:`set_viewport`) of the latest edit's
+        result are exact: a :class:`Preview` of them computed first on a large
+        image, or the whole result's picture, just before ``renderingReady``.
     failed(str)
         Something went wrong; the text is for the person. The state is unchanged.
     saved(str)
         An export finished; the text names the file.
+    notice(str)
+        Something to tell the person that is no failure (an export waiting for
+        the whole result).
     busyChanged(bool)
         Work has been running for longer than :data:`BUSY_DELAY_MS`, or stopped.
     """
@@ -223,14 +291,27 @@ class Controller(QObject):
     stateChanged = Signal(object)
     resultReady = Signal(object)
     renderingReady = Signal(object)
+    previewReady = Signal(object)
     failed = Signal(str)
     saved = Signal(str)
+    notice = Signal(str)
     busyChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
+        # Previews run on their own thread: they never wait behind whole results.
+        self._preview_pool = QThreadPool(self)
+        self._preview_pool.setMaxThreadCount(1)
+        self._viewport: tuple[tuple[float, float, float, float], tuple[int, int]] | None = None
+        self._previewing: Task | None = None
+        self._preview_waiting: tuple[int, Recipe, ViewOptions, SampleGrid] | None = None
+        self._whole_wanted = False  # the latest request's whole result is still to start
+        self._whole_for = 0  # the request whose whole result arrived last
+        self._shown_for = 0  # the request whose on-screen pixels are exact
+        self._cancel = threading.Event()
+        self._after_whole: list[Callable[[], None]] = []
         self._image: LoadedImage | None = None
         self._recipe = Recipe((Stage(np.eye(1)),))
         self._view = ViewOptions()
@@ -301,8 +382,50 @@ class Controller(QObject):
 
     @property
     def is_idle(self) -> bool:
-        """Whether no convolution is running or waiting."""
-        return self._running is None and self._waiting is None
+        """Whether no convolution (whole result or preview) is running or waiting."""
+        return (
+            self._running is None
+            and self._waiting is None
+            and self._previewing is None
+            and self._preview_waiting is None
+            and not self._whole_wanted
+        )
+
+    @property
+    def whole_pending(self) -> bool:
+        """Whether the latest edit's whole result is still on its way."""
+        return self._image is not None and self._whole_for != self._requests
+
+    @property
+    def preview_pending(self) -> bool:
+        """Whether the pixels on screen are not yet those of the latest edit."""
+        return self._image is not None and self._shown_for != self._requests
+
+    def set_viewport(
+        self, region: tuple[float, float, float, float], screen: tuple[int, int]
+    ) -> None:
+        """Say which part of the image the result view shows, and on how many screen pixels.
+
+        Parameters
+        ----------
+        region : tuple of float
+            ``(top, left, bottom, right)`` in image pixels.
+        screen : tuple of int
+            The view's height and width in screen pixels.
+
+        On a large image, each edit computes these pixels first
+        (``previewReady``), then the whole result. Moving the view while the
+        whole result is on its way computes the newly shown pixels the same way.
+        """
+        viewport = (tuple(float(value) for value in region), (int(screen[0]), int(screen[1])))
+        if viewport == self._viewport:
+            return
+        self._viewport = viewport
+        if self._image is None or self._closing or not self.whole_pending:
+            return
+        grid = self._preview_grid(self._recipe)
+        if grid is not None:
+            self._queue_preview(self._requests, self._recipe, self._view, grid)
 
     def update(self, **changes: object) -> None:
         """Change the kernel, an option or a view option, and recompute what changed.
@@ -402,7 +525,13 @@ class Controller(QObject):
     # Exporting -------------------------------------------------------------
 
     def export_result(self, path: str | Path, *, exact: bool = False) -> None:
-        """Save the latest result: 8-bit as shown, or float32 TIFF when `exact`."""
+        """Save the latest result: 8-bit as shown, or float32 TIFF when `exact`.
+
+        While the whole result is on its way (a preview is shown), the export
+        waits for it.
+        """
+        if self._wait_for_whole(lambda: self.export_result(path, exact=exact)):
+            return
         rendering = self._require_rendering()
         if rendering is None:
             return
@@ -413,7 +542,10 @@ class Controller(QObject):
         """Save the original, the result and the channels as one captioned picture.
 
         A panel beside them lists the recipe's kernels, divisors and offsets.
+        It waits for the whole result as :meth:`export_result` does.
         """
+        if self._wait_for_whole(lambda: self.export_views(path)):
+            return
         rendering = self._require_rendering()
         if rendering is None or self._image is None:
             return
@@ -447,15 +579,38 @@ class Controller(QObject):
         """Drop the waiting render and wait for started work, exports included.
 
         Queued exports and loads still run, so nothing a person asked to save
-        is lost; only their messages are dropped.
+        is lost; only their messages are dropped. Exports waiting for the whole
+        result of the latest edit wait for it here.
         """
+        # Exports waiting for the latest edit's whole result still get it.
+        for _round in range(8):
+            if not self._after_whole or self.is_idle:
+                break
+            if self._whole_wanted and self._previewing is None:
+                self._whole_wanted = False
+                self._queue_whole()
+            self._preview_pool.waitForDone()
+            self._pool.waitForDone()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
         self._closing = True
         self._waiting = None
+        self._preview_waiting = None
+        self._whole_wanted = False
+        self._cancel.set()
         self._busy_timer.stop()
+        self._preview_pool.waitForDone()
         self._pool.waitForDone()
         self._busy = False
 
     # Internals -------------------------------------------------------------
+
+    def _wait_for_whole(self, then: Callable[[], None]) -> bool:
+        # Whether `then` was put off until the latest edit's whole result is here.
+        if self._closing or not self.whole_pending or self._rendering is None:
+            return False
+        self._after_whole.append(then)
+        self.notice.emit("Saving once the whole result is computed…")
+        return True
 
     def _require_rendering(self, purpose: str = "export") -> Rendering | None:
         if self._rendering is None:
@@ -499,6 +654,71 @@ class Controller(QObject):
         if self._image is None or self._closing:
             return
         self._requests += 1
+        grid = self._preview_grid(self._recipe)
+        if grid is None:
+            self._whole_wanted = False
+            self._queue_whole()
+            return
+        # The running whole result is of an older edit: it stops between bands,
+        # and the new one starts once the preview is shown.
+        self._cancel.set()
+        self._waiting = None
+        self._whole_wanted = True
+        self._queue_preview(self._requests, self._recipe, self._view, grid)
+
+    def _preview_grid(self, recipe: Recipe) -> SampleGrid | None:
+        # The pixels to compute first, or None when the whole result comes first.
+        image, viewport = self._image, self._viewport
+        if image is None or viewport is None or recipe.display in ("normalize", "signed"):
+            return None
+        if not previewable(image.pixels, recipe):  # reads the shape and dtype only
+            return None
+        height, width = image.pixels.shape[:2]
+        top, left = recipe.shrink
+        size = (height - 2 * top, width - 2 * left)
+        if size[0] * size[1] < PREVIEW_MIN_PIXELS:
+            return None
+        (region_top, region_left, bottom, right), screen = viewport
+        region = (region_top - top, region_left - left, bottom - top, right - left)
+        grid = sample_grid(size, region, screen)
+        if grid is None or grid.rows.size * grid.columns.size * PREVIEW_MIN_SAVING > (
+            size[0] * size[1]
+        ):
+            return None
+        return grid
+
+    def _queue_preview(
+        self, ident: int, recipe: Recipe, view: ViewOptions, grid: SampleGrid
+    ) -> None:
+        if self._previewing is not None:
+            self._preview_waiting = (ident, recipe, view, grid)
+            return
+        image = self._image
+        self._previewing = self._start(
+            "preview",
+            lambda: _preview(image, recipe, view, grid),
+            lambda preview, error: self._on_preview(ident, preview, error),
+            pool=self._preview_pool,
+        )
+
+    def _on_preview(self, ident: int, preview: Preview | None, error: Exception | None) -> None:
+        if self._preview_waiting is not None:
+            waiting, self._preview_waiting = self._preview_waiting, None
+            self._queue_preview(*waiting)
+        if ident == self._requests and self._whole_for != ident and error is None:
+            self._shown_for = ident
+            log.info(
+                "previewed %s samples, one per %d pixels, in %.1f ms",
+                "×".join(map(str, preview.pixels8.shape[:2])),
+                preview.step,
+                preview.seconds * 1000,
+            )
+            self.previewReady.emit(preview)
+        if self._whole_wanted and self._preview_waiting is None:
+            self._whole_wanted = False
+            self._queue_whole()
+
+    def _queue_whole(self) -> None:
         if self._running is None:
             self._run((self._recipe, self._view))
         else:
@@ -509,9 +729,10 @@ class Controller(QObject):
         recipe, view = request
         pinned = self._pinned.result if self._pinned is not None else None
         request = self._requests
+        self._cancel = cancel = threading.Event()
         self._running = self._start(
             "render",
-            lambda: _render(image, recipe, view, pinned),
+            lambda: _render(image, recipe, view, pinned, cancel),
             lambda rendering, error: self._on_rendered(request, rendering, error),
         )
 
@@ -520,8 +741,11 @@ class Controller(QObject):
         job: str,
         function: Callable[[], object],
         on_done: Callable[[object, Exception | None], None],
+        pool: QThreadPool | None = None,
     ) -> Task:
-        """Run `function` on the pool; `on_done(value, error)` hears of it on the GUI thread.
+        """Run `function` on a pool; `on_done(value, error)` hears of it on the GUI thread.
+
+        `pool` is the controller's own unless given.
 
         `job` names the work in the log. Once the controller is closing,
         `on_done` is no longer called.
@@ -530,7 +754,7 @@ class Controller(QObject):
         task = Task(function, tag=(self._serial, job, on_done))
         task.signals.done.connect(self._on_done)
         self._background[self._serial] = task
-        task.start_on(self._pool)
+        task.start_on(self._pool if pool is None else pool)
         if not self._busy_timer.isActive() and not self._busy:
             self._busy_timer.start()
         return task
@@ -540,7 +764,11 @@ class Controller(QObject):
         task = self._background.pop(serial, None)
         if task is self._running:
             self._running = None
-        if error is not None:
+        if task is self._previewing:
+            self._previewing = None
+        if isinstance(error, CancelledError):
+            log.debug("%s cancelled: a newer edit replaced it", job)
+        elif error is not None:
             _log_failure(job, error)
         if self._closing:
             return
@@ -555,9 +783,12 @@ class Controller(QObject):
         if self._waiting is not None:
             waiting, self._waiting = self._waiting, None
             self._run(waiting)
-        if ident != self._requests:
+        if ident != self._requests or isinstance(error, CancelledError):
             return
         if error is not None:
+            # The state stays what it was: nothing waits for this result any more.
+            self._whole_for = self._shown_for = ident
+            self._after_whole.clear()
             self.failed.emit(_describe(error, "Could not compute the result"))
             return
         self._rendering = rendering
@@ -572,8 +803,14 @@ class Controller(QObject):
             ", grey" if recipe.grey else "",
             rendering.seconds * 1000,
         )
+        self._whole_for = self._shown_for = ident
         self.resultReady.emit(rendering.result)
+        whole = Preview(recipe, rendering.result8, rendering.offset, 1, True, rendering.seconds)
+        self.previewReady.emit(whole)
         self.renderingReady.emit(rendering)
+        waiting, self._after_whole = self._after_whole, []
+        for then in waiting:
+            then()
 
     def _loaded(self, ident: int) -> Callable[[LoadedImage | None, Exception | None], None]:
         return lambda image, error: self._on_loaded(ident, image, error)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from kernelstudio.app.diagnostics import qt_virtual
 from kernelstudio.app.magnifier import NumberLayer, PixelNumbers
 from kernelstudio.compare import Comparison
+from kernelstudio.preview import SampleGrid, sample_grid
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -57,6 +58,11 @@ SOURCES: tuple[str, ...] = (
     "grey",
 )
 """Names :meth:`ImageViews.set_image` accepts: the images the views show."""
+
+SAMPLED_FROM_PIXELS = 4_000_000
+"""Images larger than this are shown as the pixels each view samples (about one per
+screen pixel, taken again as the view moves): Qt is never handed the whole array,
+whose conversion would hold the GUI thread for a tenth of a second per 30 MP."""
 
 FIT_MARGIN = 0.01
 """Room left on each side of a fitted image, as a fraction of its size in that direction."""
@@ -114,6 +120,10 @@ def _checkerboard_brush() -> QBrush:
     painter.fillRect(_CHECKER_SQUARE, _CHECKER_SQUARE, _CHECKER_SQUARE, _CHECKER_SQUARE, dark)
     painter.end()
     return QBrush(tile)
+
+
+def _grid_key(grid: SampleGrid | None) -> tuple | None:
+    return None if grid is None else (grid.step, grid.top, grid.left, grid.shape)
 
 
 def _has_transparency(pixels8: np.ndarray) -> bool:
@@ -215,6 +225,9 @@ class ImageViews(QWidget):
         An arrow key asked to move the chosen pixel by (rows, columns).
     regionChanged()
         The part of the image shown changed (zoom, pan, fit).
+    viewportChanged()
+        The part shown, or the size of the view showing the result, changed
+        (see :meth:`viewport`).
     modeChanged(str)
         The mode changed.
     channelsVisibleChanged(bool)
@@ -226,6 +239,7 @@ class ImageViews(QWidget):
     clicked = Signal(str, int, int)
     stepped = Signal(int, int)
     regionChanged = Signal()
+    viewportChanged = Signal()
     modeChanged = Signal(str)
     channelsVisibleChanged = Signal(bool)
 
@@ -246,6 +260,7 @@ class ImageViews(QWidget):
         self._region: QRectF | None = None
         self._split_position = 0.0
         self._shown: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
+        self._steps: dict[str, int] = {}
         self._values: dict[str, tuple[np.ndarray, tuple[int, int]]] = {}
         self._brush = _checkerboard_brush()
 
@@ -317,11 +332,15 @@ class ImageViews(QWidget):
 
     # --- images -------------------------------------------------------------------
 
-    def set_image(self, name: str, pixels8: np.ndarray, offset: tuple[int, int] = (0, 0)) -> None:
+    def set_image(
+        self, name: str, pixels8: np.ndarray, offset: tuple[int, int] = (0, 0), step: int = 1
+    ) -> None:
         """Show uint8 `pixels8` as image `name` (one of :data:`SOURCES`), top-left at `offset`.
 
-        Showing the very array already shown at the same place does nothing, so
-        callers may re-send unchanged channels for free.
+        Each pixel covers ``step × step`` image pixels (a preview's samples;
+        see :class:`~kernelstudio.app.controller.Preview`). Showing the very
+        array already shown at the same place does nothing, so callers may
+        re-send unchanged channels for free.
 
         Raises
         ------
@@ -346,6 +365,7 @@ class ImageViews(QWidget):
                 f"{getattr(pixels8, 'shape', '')}"
             )
         self._shown[name] = (pixels8, offset)
+        self._steps[name] = max(1, int(step))
         if name == "original":
             shape = pixels8.shape[:2]
             if self._shape != shape:
@@ -364,6 +384,7 @@ class ImageViews(QWidget):
     def clear_image(self, name: str) -> None:
         """Empty image `name`, e.g. while its content no longer matches the image."""
         self._shown.pop(name, None)
+        self._steps.pop(name, None)
         self._values.pop(name, None)
         self._refresh(name)
 
@@ -403,6 +424,7 @@ class ImageViews(QWidget):
         images: tuple[np.ndarray, ...],
         titles: tuple[str, ...],
         offset: tuple[int, int] = (0, 0),
+        step: int = 1,
     ) -> None:
         """Show three channel images (red, green, blue) or one (grey) below the main views.
 
@@ -423,7 +445,7 @@ class ImageViews(QWidget):
             self.clear_image(name)
         self._channel_names = names
         for name, image, title in zip(names, images, titles, strict=True):
-            self.set_image(name, image, offset)
+            self.set_image(name, image, offset, step)
             self.set_title(name, title)
         self._show_mode()
 
@@ -461,6 +483,7 @@ class ImageViews(QWidget):
             return
         self._mode = mode
         self._show_mode()
+        self.viewportChanged.emit()
         self.modeChanged.emit(mode)
 
     @property
@@ -538,26 +561,64 @@ class ImageViews(QWidget):
 
     def _refresh_layer(self, key: str) -> None:
         # Hidden layers are brought up to date only when shown: each setImage
-        # costs a pass over the image.
+        # costs a pass over what it is given.
         layer = self._layers[key]
-        wanted = self._shown.get(_LAYERS[key][1])
+        panel, source = _LAYERS[key]
+        wanted = self._shown.get(source)
         if wanted is None:
             if layer.shows is not None:
                 layer.item.clear()
                 layer.checkerboard.hide()
                 layer.shows = None
             return
-        if layer.shows is not None and layer.shows[0] is wanted[0] and layer.shows[1] == wanted[1]:
-            return
         pixels8, (top, left) = wanted
+        step = self._steps.get(source, 1)
+        grid = self._screen_samples(panel, pixels8, (top, left), step)
+        shows = (pixels8, (top, left), _grid_key(grid))
+        if layer.shows is not None and layer.shows[0] is pixels8 and layer.shows[1:] == shows[1:]:
+            return
+        if grid is None:
+            given, rect_top, rect_left, scale = pixels8, top, left, step
+        else:
+            given = pixels8[grid.rows[:, None], grid.columns]
+            rect_top, rect_left, scale = top + grid.top, left + grid.left, grid.step
         # No levels: uint8 pixels go to a QImage as they are, without rescaling.
-        layer.item.setImage(pixels8, autoLevels=False)
-        height, width = pixels8.shape[:2]
-        rect = QRectF(left, top, width, height)
+        layer.item.setImage(given, autoLevels=False)
+        height, width = given.shape[:2]
+        rect = QRectF(rect_left, rect_top, width * scale, height * scale)
         layer.item.setRect(rect)
         layer.checkerboard.setRect(rect)
-        layer.checkerboard.setVisible(_has_transparency(pixels8))
-        layer.shows = wanted
+        layer.checkerboard.setVisible(_has_transparency(given))
+        layer.shows = shows
+
+    def _screen_samples(
+        self, panel: str, pixels8: np.ndarray, offset: tuple[int, int], step: int
+    ) -> SampleGrid | None:
+        # For a large image, the pixels the panel samples (Qt would sample them
+        # from the whole array on every paint, after converting all of it on
+        # the GUI thread); None: hand Qt the array itself.
+        height, width = pixels8.shape[:2]
+        if step != 1 or height * width <= SAMPLED_FROM_PIXELS:
+            return None
+        view = self.views[panel]
+        size = view.size()
+        screen = (round(size.height()), round(size.width()))
+        visible = view.viewRect()
+        top, left = offset
+        # A tenth of the view more on each side: small pans need no new samples.
+        across, down = visible.width() / 10, visible.height() / 10
+        region = (
+            visible.top() - down - top,
+            visible.left() - across - left,
+            visible.bottom() + down - top,
+            visible.right() + across - left,
+        )
+        # The screen widened alike keeps the step the view itself samples with.
+        screen = (round(screen[0] * 1.2), round(screen[1] * 1.2))
+        grid = sample_grid((height, width), region, screen)
+        if grid is None:  # nothing of it in view: the corner pixel, out of sight
+            return SampleGrid(np.zeros(1, np.int64), np.zeros(1, np.int64), 1, 0, 0)
+        return grid
 
     def _on_divider_moved(self) -> None:
         self._split_position = float(self.divider.value())
@@ -577,6 +638,24 @@ class ImageViews(QWidget):
     def region(self) -> QRectF | None:
         """The part of the image, in pixels, that every view shows."""
         return self._region
+
+    def viewport(self) -> tuple[tuple[float, float, float, float], tuple[int, int]] | None:
+        """Return what the view showing the result shows, and its size on screen.
+
+        ``((top, left, bottom, right), (height, width))``: the visible part in
+        image pixels, and the view's size in screen pixels; ``None`` before an
+        image or while the view has no size.
+        """
+        name = "split" if self._mode == "split" else "result"
+        if self._mode == "compare":
+            name = "difference"
+        view = self.views[name]
+        size = view.size()
+        height, width = round(size.height()), round(size.width())
+        if self._shape is None or height < 1 or width < 1 or not view.isVisible():
+            return None
+        rect = view.viewRect()
+        return (rect.top(), rect.left(), rect.bottom(), rect.right()), (height, width)
 
     def fit(self) -> None:
         """Zoom every view so the whole image fits, filling its view in one direction."""
@@ -626,8 +705,13 @@ class ImageViews(QWidget):
         for key, (panel, _) in _LAYERS.items():
             if panel == name:
                 self._layers[key].checkerboard.setBrush(self._brush)
+        for key, (panel, _source) in _LAYERS.items():
+            if panel == name and self._panels[name].isVisible():
+                self._refresh_layer(key)  # a large image's samples follow the view
         if name in _NUMBER_PANELS:
             self._update_numbers(name)
+        if name in ("result", "split", "difference"):
+            self.viewportChanged.emit()
 
     # --- magnified numbers --------------------------------------------------------
 
@@ -639,6 +723,8 @@ class ImageViews(QWidget):
         shown = self._shown.get(source)
         if shown is None:
             return None
+        if self._steps.get(source, 1) != 1:
+            return None  # samples far apart: nothing to print on them
         pixels8, offset = shown
         values, values_offset = self._values.get(source, shown)
         if values.shape[:2] != pixels8.shape[:2] or values_offset != offset:

@@ -54,6 +54,7 @@ from kernelstudio.app.code_dialog import CodeDialog
 from kernelstudio.app.controller import (
     Controller,
     LoadedImage,
+    Preview,
     Rendering,
     State,
     channel_names,
@@ -104,6 +105,8 @@ _NO_VALUES = np.zeros((0, 0), np.float32)
 """What the result view prints while it waits for the new image's result: nothing."""
 SIDE_MAX_FRACTION = 0.5
 """The side column never takes more than this share of the window's width."""
+PREVIEW_TITLE = "Result — pixels on screen; the whole result is on its way"
+"""The result view's caption while it shows a preview."""
 
 
 def _sentence_list(sentences: list[str]) -> str:
@@ -293,15 +296,19 @@ class MainWindow(QMainWindow):
         controller.stateChanged.connect(self._on_state_changed)
         controller.imageLoaded.connect(self._on_image_loaded)
         controller.renderingReady.connect(self._on_rendering)
+        controller.previewReady.connect(self._on_preview)
+        self.views.viewportChanged.connect(self._send_viewport)
+        # Sliders, and the grid's look (tints, font fits), wait for the pixels on
+        # screen: on a large image those come before the whole result.
         self.generator_panel.pace_with(
-            lambda: not controller.is_idle, controller.renderingReady, controller.failed
+            lambda: controller.preview_pending, controller.previewReady, controller.failed
         )
-        # The grid's look (tints, font fits) waits for the result as the sliders do.
         self.editor.pace_with(
-            lambda: not controller.is_idle, controller.renderingReady, controller.failed
+            lambda: controller.preview_pending, controller.previewReady, controller.failed
         )
         controller.failed.connect(self._on_failed)
         controller.saved.connect(self._on_saved)
+        controller.notice.connect(self._on_notice)
         controller.busyChanged.connect(self.busy_bar.setVisible)
         self.inspector.readoutChanged.connect(self.pixel_label.setText)
         self.inspector.wantsPanel.connect(self._show_pixel_tab)
@@ -784,9 +791,37 @@ class MainWindow(QMainWindow):
         if image.path is not None and not self.tutorial.running:
             self.file_dialogs.remember(image.path)
 
+    def _send_viewport(self) -> None:
+        viewport = self.views.viewport()
+        if viewport is not None:
+            self.controller.set_viewport(*viewport)
+
+    def _on_preview(self, preview: Preview) -> None:
+        # The exact pixels on screen, ahead of the whole result (which the
+        # pixel panel, histogram, Compare and exports wait for).
+        if preview.whole:
+            return  # renderingReady follows at once
+        views = self.views
+        views.set_image("result", preview.pixels8, preview.offset, preview.step)
+        views.set_title("result", PREVIEW_TITLE)
+        if preview.channels8 is not None:
+            views.set_channels(
+                preview.channels8,
+                tuple(f"{name} (result)" for name in channel_names(preview.channels8)),
+                preview.offset,
+                preview.step,
+            )
+        if self._edit_started is not None:
+            latency = (time.perf_counter() - self._edit_started) * 1000
+            self.timing_label.setText(
+                f"on-screen pixels in {preview.seconds * 1000:.0f} ms, shown {latency:.0f} ms "
+                "after the change; whole result on its way"
+            )
+
     def _on_rendering(self, rendering: Rendering) -> None:
         views = self.views
         offset = rendering.offset
+        views.set_title("result", "Result")
         views.set_image("original", rendering.original8)
         grey = rendering.original8 is not self.controller.image.pixels8
         image_name = self.controller.image.name
@@ -814,8 +849,14 @@ class MainWindow(QMainWindow):
             self._edit_started = None
         self.timing_label.setText(timing)
 
+    def _on_notice(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5000)
+
     def _on_failed(self, message: str) -> None:
         log.warning("told the person: %s", message)
+        rendering = self.controller.rendering
+        if rendering is not None and self.views.shown("result") is not rendering.result8:
+            self._on_rendering(rendering)  # a preview of the failed edit: back to the last result
         self.message_bar.show_message(message)
         if self.controller.image is None and self._fall_back_to_sample:
             self._fall_back_to_sample = False

@@ -580,24 +580,26 @@ def test_arrays_handed_to_the_gui_are_read_only(qtbot, controller, changes, arra
     assert [array.flags.writeable for array in handed] == [False] * len(handed)
 
 
-def test_exports_queued_behind_a_slow_job_are_written_before_shutdown_returns(
+def test_exports_asked_while_the_result_is_computed_write_that_result_before_shutdown(
     qtbot, controller, spy, tmp_path
 ):
-    rendering = load(qtbot, controller, tiny_image())
+    load(qtbot, controller, tiny_image())
     render = spy("_render")
     render.gate.clear()
     controller.update(weights=EDGE)
     qtbot.waitUntil(lambda: len(render.calls) == 1, timeout=WAIT_MS)
     saving = spy("save_image")
-    saving.gate.clear()
     first, second = tmp_path / "first.png", tmp_path / "second.png"
-    controller.export_result(first)
-    controller.export_views(second)  # both worker threads are busy: this one queues
-    qtbot.waitUntil(lambda: len(saving.calls) == 1, timeout=WAIT_MS)
-    threading.Timer(0.3, lambda: (render.gate.set(), saving.gate.set())).start()
+    with qtbot.waitSignal(controller.notice, timeout=WAIT_MS) as told:
+        controller.export_result(first)
+    assert "once the whole result" in told.args[0]
+    controller.export_views(second)
+    assert saving.calls == []  # both wait for the edge result, not the old blur
+    threading.Timer(0.3, render.gate.set).start()
     controller.shutdown()
     written = cv2.cvtColor(cv2.imread(str(first)), cv2.COLOR_BGR2RGB)
-    np.testing.assert_array_equal(written, rendering.result8)
+    np.testing.assert_array_equal(written, controller.rendering.result8)
+    assert controller.rendering.recipe.stages[0] == Stage(EDGE)
     assert cv2.imread(str(second)) is not None
 
 

@@ -491,3 +491,35 @@ def test_numbers_are_centred_on_their_pixel(make_views):
     down = [dy for _, dy in ink]
     assert abs(min(across) + max(across)) <= 3
     assert abs(min(down) + max(down)) <= 4
+
+
+def test_a_large_image_is_handed_to_qt_as_the_pixels_each_view_samples(make_views, qtbot):
+    # 6 MP: converting all of it on every change would hold the GUI thread.
+    large = np.random.default_rng(4).integers(0, 256, (2000, 3000, 3), dtype=np.uint8)
+    views = make_views()
+    views.set_image("original", large)
+    views.set_image("result", large)
+    settle(views)
+    item = views.items["result"]
+    given = item.image
+    size = views.views["result"].size()
+    assert given.shape[0] <= 1.3 * size.height() + 2
+    assert given.shape[1] <= 1.3 * size.width() + 2
+    rect = item.mapRectToParent(item.boundingRect())
+    step = round(rect.width() / given.shape[1])
+    assert step > 1
+    rows = np.minimum(np.arange(given.shape[0]) * step + step // 2, 1999)
+    columns = np.minimum(np.arange(given.shape[1]) * step + step // 2, 2999)
+    np.testing.assert_array_equal(given, large[np.ix_(rows, columns)])
+    # Zoomed in on a corner: every pixel there, and only there.
+    views.show_region(QRectF(2500, 1700, 100, 80))
+    settle(views)
+    given = views.items["result"].image
+    rect = item.mapRectToParent(item.boundingRect())
+    top, left = round(rect.top()), round(rect.left())
+    assert rect.width() == given.shape[1]  # one pixel per image pixel
+    assert given.shape[0] < 200
+    np.testing.assert_array_equal(
+        given, large[top : top + given.shape[0], left:][:, : given.shape[1]]
+    )
+    assert views.shown("result") is large  # what the views show is still the whole array

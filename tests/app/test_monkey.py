@@ -14,6 +14,7 @@ import time
 import pytest
 from PySide6.QtCore import QTimer, qWarning
 
+from kernelstudio.app import controller as controller_module
 from kernelstudio.app import memory
 from tests.app.monkey import Monkey, Trap, main_image
 from tests.app.test_soak import resident_bytes
@@ -46,6 +47,9 @@ def trap():
 def monkey(qtbot, make_window, corpus, monkeypatch, tmp_path, seed, trap):
     for case in corpus.values():
         deny_reading(monkeypatch, case)  # root reads a mode-000 file; a person could not
+    # Every edit previews the pixels on screen first, as on a large photo.
+    monkeypatch.setattr(controller_module, "PREVIEW_MIN_PIXELS", 0)
+    monkeypatch.setattr(controller_module, "PREVIEW_MIN_SAVING", 0)
     path, _ = main_image(tmp_path, seed)
     window = make_window(path)
     folder = tmp_path / "monkey"
