@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
-import multiprocessing
 import os
 import re
 import shutil
@@ -22,11 +21,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import numpy as np
 
@@ -72,6 +69,10 @@ from kernelstudio.pipeline import (
 from kernelstudio.recipe_files import read_kernel_or_recipe_file
 from kernelstudio.samples import sample_image_path
 from kernelstudio.streaming import render_uint8, streams
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 PROG = "kernelstudio"
 EXIT_FAILURE = 1
@@ -1017,6 +1018,9 @@ def _apply_in_workers(
 ) -> int:
     # Each worker loads, computes and saves one input at a time; the bands of
     # each share the cores with the other jobs', so jobs × threads ≈ cores.
+    # Imported here: a single input, the common case, starts 20 ms sooner without them.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = _worker_context()
     progress = _Progress(len(pairs), stderr)
@@ -1041,6 +1045,8 @@ def _apply_in_workers(
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # Forking this process starts workers quickest, and is safe on Linux while it
     # runs no other thread (the command line, before any work). A fork would not
     # copy the band threads of, say, a test run: then workers fork from a fresh
@@ -1078,6 +1084,8 @@ def _apply_in_worker(
 
 
 def _worker_problem(finished: Future, source: Path) -> str | None:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return finished.result()
     except BrokenProcessPool:  # the system ended a worker, out of memory most likely
