@@ -20,7 +20,9 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> None:
+def write_atomically(
+    path: str | os.PathLike[str], data: bytes | memoryview, *, overwrite: bool = True
+) -> None:
     """Write `data` to `path` through a temporary file, then :func:`publish` it.
 
     The bytes go to a hidden temporary file in the same folder, are flushed to
@@ -31,7 +33,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, overwrite: bo
     ----------
     path : str or os.PathLike
         Destination file.
-    data : bytes
+    data : bytes or memoryview
         The complete new content.
     overwrite : bool, optional
         True (the default) replaces an existing regular file and keeps its
@@ -208,7 +210,7 @@ def _claim_then_replace(temporary: str | os.PathLike[str], path: str | os.PathLi
         raise
 
 
-def _write_all(descriptor: int, data: bytes) -> None:
+def _write_all(descriptor: int, data: bytes | memoryview) -> None:
     remaining = memoryview(data)
     while remaining:
         written = os.write(descriptor, remaining)

@@ -386,7 +386,7 @@ def encode_image(image: np.ndarray, extension: str, *, quality: int = 95) -> byt
     if extension and not extension.startswith("."):
         extension = "." + extension
     subject = f"encode a '{extension}' image" if extension else "encode an image"
-    return _encode_checked(image, extension, quality, subject)
+    return bytes(_encode_checked(image, extension, quality, subject))
 
 
 def _check_quality(quality: object) -> None:
@@ -901,7 +901,9 @@ def _undecodable(kind: str, data: bytes, name: str) -> ImageLoadError:
     return _damaged(name)
 
 
-def _encode_checked(image: object, extension: str, quality: int, subject: str) -> bytes:
+def _encode_checked(
+    image: object, extension: str, quality: int, subject: str
+) -> bytes | memoryview:
     def failure(reason: str) -> ImageSaveError:
         return ImageSaveError(f"Cannot {subject}: {reason}.")
 
@@ -932,7 +934,9 @@ def _encode_checked(image: object, extension: str, quality: int, subject: str) -
     return encoded
 
 
-def _encode(pixels: np.ndarray, extension: str, kind: str, quality: int) -> bytes | None:
+def _encode(
+    pixels: np.ndarray, extension: str, kind: str, quality: int
+) -> bytes | memoryview | None:
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     if channels == 2 or (channels == 4 and kind == "TIFF"):
         # OpenCV writes no two-channel image, and its RGBA TIFF does not mark the
@@ -953,7 +957,8 @@ def _encode(pixels: np.ndarray, extension: str, kind: str, quality: int) -> byte
             encoded_ok, encoded = cv2.imencode(extension, pixels, params)
         except cv2.error:
             encoded_ok = False
-    return encoded.tobytes() if encoded_ok else None
+    # OpenCV's own buffer, not a copy of it: for a 12 MP BMP, 36 MB less at the peak.
+    return memoryview(encoded) if encoded_ok else None
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -1028,7 +1033,7 @@ def _tiff_with_alpha_bytes(pixels: np.ndarray) -> bytes | None:
     )
 
 
-def _write_atomically(path: str, payload: bytes, name: str, overwrite: bool) -> None:
+def _write_atomically(path: str, payload: bytes | memoryview, name: str, overwrite: bool) -> None:
     try:
         write_atomically(path, payload, overwrite=overwrite)
     except OSError as error:
