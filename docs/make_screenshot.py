@@ -1,11 +1,13 @@
-"""Refresh the screenshots in docs/screenshots/: six scenes at 1280×800 and 1920×1080.
+"""Refresh the screenshots in docs/screenshots/: seven scenes at 1280×800 and 1920×1080.
 
 - ``kernel-7x7``: the 7×7 motion blur in the recipe panel;
 - ``pixel``: the Sobel kernel, one pixel's arithmetic in the Pixel tab;
 - ``recipe``: a two-stage recipe (blur, then emboss + 128) in the split view;
 - ``rgba``: an image with transparency over the checkerboard, colour weighted by alpha;
 - ``generator``: a motion blur made from parameters, with its sliders;
-- ``code``: Edit ▸ Copy as Code on a two-stage recipe, as a NumPy script.
+- ``code``: Edit ▸ Copy as Code on a two-stage recipe, as a NumPy script;
+- ``preview``: a 24 MP photograph just after an edit: the pixels on screen are
+  shown, the whole result is on its way (held back until the picture is taken).
 
 Run with ``.venv/bin/python docs/make_screenshot.py [SCENE …]`` (every scene
 when none is named; no screen needed: the window is drawn offscreen, as it is
@@ -15,18 +17,21 @@ under Xvfb, with fresh settings).
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QWidget
 
 from kernelstudio.app import MainWindow
+from kernelstudio.app import controller as controller_module
 from kernelstudio.app.launch import configure_application
 from kernelstudio.imageio import load_image
 from kernelstudio.kernels import PRESETS
@@ -120,13 +125,54 @@ def scene_code(window: MainWindow) -> QWidget:
     return window.show_code("numpy")
 
 
-SCENES: dict[str, Callable[[MainWindow], QWidget | None]] = {
+class Held:
+    """The whole result of the latest edit, held back on its worker until released."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.real = controller_module._render
+        controller_module._render = self._render
+
+    def _render(self, *arguments):
+        self.gate.wait(60)
+        return self.real(*arguments)
+
+    def release(self) -> None:
+        """Let the whole result be computed, and later edits compute theirs."""
+        controller_module._render = self.real
+        self.gate.set()
+
+
+def scene_preview(window: MainWindow) -> Held:
+    """Sharpen a 24 MP photograph: its preview is shown, its whole result held back."""
+    app = QApplication.instance()
+    sample = load_image(sample_image_path())
+    scale = (24e6 / (sample.shape[0] * sample.shape[1])) ** 0.5
+    size = (round(sample.shape[1] * scale), round(sample.shape[0] * scale))
+    window.controller.load_pixels(
+        cv2.resize(sample, size, interpolation=cv2.INTER_CUBIC), "coffee, 24 MP.png"
+    )
+    wait_for(app, lambda: window.controller.image.name == "coffee, 24 MP.png", 60)
+    wait_for(app, idle(window), 60)
+    window.fit_side_column()
+    window.views.fit()
+    wait_for(app, idle(window), 60)
+    held = Held()
+    window.choose_preset("sharpen")
+    wait_for(app, lambda: not window.controller.preview_pending)
+    for _ in range(5):
+        app.processEvents()
+    return held
+
+
+SCENES: dict[str, Callable[[MainWindow], QWidget | Held | None]] = {
     "kernel-7x7": scene_kernel,
     "pixel": scene_pixel,
     "recipe": scene_recipe,
     "rgba": scene_rgba,
     "generator": scene_generator,
     "code": scene_code,
+    "preview": scene_preview,
 }
 
 
@@ -143,6 +189,15 @@ def shoot(app: QApplication, name: str, size: tuple[int, int]) -> Path:
         window.show()
         wait_for(app, idle(window))
         dialog = SCENES[name](window)
+        if isinstance(dialog, Held):
+            target = FOLDER / f"{name}-{size[0]}x{size[1]}.png"
+            window.grab().save(str(target))
+            dialog.release()
+            wait_for(app, idle(window), 60)
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+            return target
         wait_for(app, idle(window))
         window.fit_side_column()
         window.views.fit()
