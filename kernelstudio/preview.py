@@ -25,6 +25,7 @@ from kernelstudio.convolution import convolve
 from kernelstudio.display import white_level
 from kernelstudio.pipeline import (
     Recipe,
+    Stage,
     next_stage_input,
     stage_input,
     to_display,
@@ -167,12 +168,7 @@ def previewable(image: ArrayLike, recipe: Recipe) -> bool:
 
 
 def render_samples(
-    image: ArrayLike,
-    recipe: Recipe,
-    rows: ArrayLike,
-    columns: ArrayLike,
-    *,
-    regular: bool = True,
+    image: ArrayLike, recipe: Recipe, rows: ArrayLike, columns: ArrayLike
 ) -> np.ndarray:
     """Return ``render(image, recipe)[np.ix_(rows, columns)]`` without the rest of the result.
 
@@ -223,6 +219,14 @@ def render_samples(
         raise ValueError("this recipe and image are computed whole, not sampled")
     rows = _indices(rows, _output_size(pixels.shape[:2], recipe)[0], "row")
     columns = _indices(columns, _output_size(pixels.shape[:2], recipe)[1], "column")
+    return _render_samples(pixels, recipe, rows, columns, strided=True)
+
+
+def _render_samples(
+    pixels: np.ndarray, recipe: Recipe, rows: np.ndarray, columns: np.ndarray, *, strided: bool
+) -> np.ndarray:
+    # render_samples() on checked indices; `strided`: evenly spaced samples of
+    # one stage may be summed from strided views of the image.
     layout = filtered_channels(pixels, recipe)
     chosen = [index for index, wanted in enumerate(layout) if wanted]
     top, left = recipe.shrink
@@ -234,10 +238,10 @@ def render_samples(
 
     if not chosen:
         return untouched()
-    if regular and len(stages) == 1:
-        regular = _regular_part(pixels.shape[:2], stages[0], recipe.border, rows, columns)
-        if regular is not None:
-            return _one_stage_sampled(pixels, recipe, rows, columns, chosen, layout, regular)
+    if strided and len(stages) == 1:
+        inner = _regular_part(pixels.shape[:2], stages[0], recipe.border, rows, columns)
+        if inner is not None:
+            return _one_stage_sampled(pixels, recipe, rows, columns, chosen, layout, inner)
     # Work back from the last stage: which input pixels each stage needs.
     height, width = pixels.shape[:2]
     sizes = [(height, width)]
@@ -292,7 +296,7 @@ def preview_uint8(
 
 
 def _regular_part(
-    size: tuple[int, int], stage, border: str, rows: np.ndarray, columns: np.ndarray
+    size: tuple[int, int], stage: Stage, border: str, rows: np.ndarray, columns: np.ndarray
 ) -> tuple[slice, slice, int] | None:
     # The samples, one every `step` pixels in both directions, whose
     # neighbourhoods lie inside the image: a view of the image per weight
@@ -383,8 +387,8 @@ def _one_stage_sampled(
     for strip_rows, strip_columns in strips:
         wanted_rows, wanted_columns = rows[strip_rows], columns[strip_columns]
         if wanted_rows.size and wanted_columns.size:
-            result[strip_rows, strip_columns] = render_samples(
-                pixels, recipe, wanted_rows, wanted_columns, regular=False
+            result[strip_rows, strip_columns] = _render_samples(
+                pixels, recipe, wanted_rows, wanted_columns, strided=False
             )
     return result
 
@@ -450,7 +454,7 @@ class _Axis:
 
 
 def _stage_samples(
-    values: np.ndarray, stage, flip: bool, row_axis: _Axis, column_axis: _Axis
+    values: np.ndarray, stage: Stage, flip: bool, row_axis: _Axis, column_axis: _Axis
 ) -> np.ndarray:
     # The stage's output at the wanted samples, from its input at the needed ones.
     weights = stage.scaled_weights
