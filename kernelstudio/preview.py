@@ -242,21 +242,8 @@ def _render_samples(
         inner = _regular_part(pixels.shape[:2], stages[0], recipe.border, rows, columns)
         if inner is not None:
             return _one_stage_sampled(pixels, recipe, rows, columns, chosen, layout, inner)
-    # Work back from the last stage: which input pixels each stage needs.
-    height, width = pixels.shape[:2]
-    sizes = [(height, width)]
-    for stage in stages:
-        sizes.append(_output_size(sizes[-1], Recipe((stage,), border=recipe.border)))
-    plans: list[tuple[_Axis, _Axis]] = []
-    wanted_rows, wanted_columns = rows, columns
-    for number in range(len(stages) - 1, -1, -1):
-        kernel_height, kernel_width = stages[number].weights.shape
-        row_axis = _Axis(wanted_rows, sizes[number][0], kernel_height, recipe.border)
-        column_axis = _Axis(wanted_columns, sizes[number][1], kernel_width, recipe.border)
-        plans.append((row_axis, column_axis))
-        wanted_rows, wanted_columns = row_axis.needed, column_axis.needed
-    plans.reverse()
-    values = stage_input(_gather(pixels, wanted_rows, wanted_columns), recipe)
+    plans = _plans(pixels.shape[:2], recipe, rows, columns)
+    values = stage_input(_gather(pixels, plans[0][0].needed, plans[0][1].needed), recipe)
     every_channel = len(chosen) == len(layout)
     if not every_channel and values.ndim == 3:
         values = values[..., chosen]
@@ -269,6 +256,77 @@ def _render_samples(
     result = untouched()
     result[..., chosen] = values
     return result
+
+
+def sampling_share(
+    size: tuple[int, int], recipe: Recipe, rows: ArrayLike, columns: ArrayLike
+) -> float:
+    """Return the multiply-adds :func:`render_samples` takes, as a share of :func:`render`'s.
+
+    Parameters
+    ----------
+    size : tuple of int
+        The image's height and width.
+    recipe : Recipe
+        The stages and options.
+    rows, columns : array_like of int
+        Sorted, distinct result rows and columns, as :func:`render_samples` takes them.
+
+    Notes
+    -----
+    Samples far apart each read their own neighbourhoods: one stage costs
+    about ``samples × weights``; stacked stages need every earlier stage at
+    the neighbourhoods of the next one's samples, which can cost more than the
+    whole result. Per multiply-add, strided sums run a few times slower than
+    the engine; callers weigh that.
+
+    Examples
+    --------
+    >>> blur = Recipe.single(np.ones((3, 3)) / 9)
+    >>> every_tenth = np.arange(5, 1000, 10)
+    >>> sampling_share((1000, 1000), blur, every_tenth, every_tenth)
+    0.01
+    >>> stack = Recipe((blur.stages[0],) * 3)
+    >>> sampling_share((1000, 1000), stack, every_tenth, every_tenth) > 0.1
+    True
+    """
+    stages = recipe.active_stages
+    rows = np.asarray(rows, dtype=np.int64).ravel()
+    columns = np.asarray(columns, dtype=np.int64).ravel()
+    whole = size[0] * size[1] * sum(stage.weights.size for stage in stages)
+    if not whole or not rows.size or not columns.size:
+        return 0.0
+    if len(stages) == 1 and _regular_part(size, stages[0], recipe.border, rows, columns):
+        return rows.size * columns.size * stages[0].weights.size / whole
+    work = 0
+    for stage, (row_axis, column_axis) in zip(
+        stages, _plans(size, recipe, rows, columns), strict=True
+    ):
+        work += row_axis.count * column_axis.count * stage.weights.size
+        if row_axis.step > 1 or column_axis.step > 1:  # each neighbourhood gathered
+            work += row_axis.sources.size * column_axis.sources.size
+    return work / whole
+
+
+def _plans(
+    size: tuple[int, int], recipe: Recipe, rows: np.ndarray, columns: np.ndarray
+) -> list[tuple[_Axis, _Axis]]:
+    # Per stage, first to last: where its wanted outputs read its input.
+    # Worked out back from the last stage, whose outputs are the samples.
+    stages = recipe.active_stages
+    sizes = [size]
+    for stage in stages:
+        sizes.append(_output_size(sizes[-1], Recipe((stage,), border=recipe.border)))
+    plans: list[tuple[_Axis, _Axis]] = []
+    wanted_rows, wanted_columns = rows, columns
+    for number in range(len(stages) - 1, -1, -1):
+        kernel_height, kernel_width = stages[number].weights.shape
+        row_axis = _Axis(wanted_rows, sizes[number][0], kernel_height, recipe.border)
+        column_axis = _Axis(wanted_columns, sizes[number][1], kernel_width, recipe.border)
+        plans.append((row_axis, column_axis))
+        wanted_rows, wanted_columns = row_axis.needed, column_axis.needed
+    plans.reverse()
+    return plans
 
 
 def preview_uint8(

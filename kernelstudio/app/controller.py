@@ -29,7 +29,13 @@ from kernelstudio.imageio import ImageLoadError, ImageSaveError, load_image, sav
 from kernelstudio.kernels import Kernel, KernelFileError, write_kernel_file
 from kernelstudio.montage import montage
 from kernelstudio.pipeline import Recipe, Stage, render, split_alpha, stage_input, to_display
-from kernelstudio.preview import SampleGrid, preview_uint8, previewable, sample_grid
+from kernelstudio.preview import (
+    SampleGrid,
+    preview_uint8,
+    previewable,
+    sample_grid,
+    sampling_share,
+)
 from kernelstudio.recipe_files import write_recipe_file
 
 log = logging.getLogger(__name__)
@@ -41,9 +47,11 @@ PREVIEW_MIN_PIXELS = 4_000_000
 """Results smaller than this are computed whole at once (a 2-megapixel 3×3 takes
 about 10 ms): a preview first would only add its own time."""
 
-PREVIEW_MIN_SAVING = 4
-"""A preview is made first only when the whole result has this many times more
-pixels than the view samples."""
+PREVIEW_MIN_SAVING = 16
+"""A preview is made first only when the whole result takes this many times its
+multiply-adds (:func:`~kernelstudio.preview.sampling_share`): summed at samples
+far apart, each costs about four times what it costs the engine. Zoomed out on
+stacked stages, whose neighbourhoods multiply, the whole result comes first."""
 
 
 RECIPE_FIELDS = ("border", "flip", "grey", "channels", "alpha", "display")
@@ -681,11 +689,10 @@ class Controller(QObject):
         (region_top, region_left, bottom, right), screen = viewport
         region = (region_top - top, region_left - left, bottom - top, right - left)
         grid = sample_grid(size, region, screen)
-        if grid is None or grid.rows.size * grid.columns.size * PREVIEW_MIN_SAVING > (
-            size[0] * size[1]
-        ):
+        if grid is None:
             return None
-        return grid
+        share = sampling_share(image.pixels.shape[:2], recipe, grid.rows, grid.columns)
+        return grid if share * PREVIEW_MIN_SAVING <= 1 else None
 
     def _queue_preview(
         self, ident: int, recipe: Recipe, view: ViewOptions, grid: SampleGrid
